@@ -1,0 +1,47 @@
+"""Render the template the way users do (the cookiecutter API) and run what they would run."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def render():
+    """render(output_dir, **answers) -> the rendered project's folder (non-interactive, like --no-input)."""
+
+    def bake(output_dir, **answers):
+        return Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir)))
+
+    return bake
+
+
+@pytest.fixture(scope="session")
+def default_project(render, tmp_path_factory):
+    return render(tmp_path_factory.mktemp("default"))
+
+
+@pytest.fixture(scope="session")
+def run_in(tmp_path_factory):
+    """run_in(project, *command) -> the finished process; the caller asserts on it."""
+    coverage_file = tmp_path_factory.mktemp("coverage") / ".coverage"
+
+    def run(project, *command, timeout=600):
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "COV_"))}
+        # Leave the render as it was made: no caches or coverage data written into it.
+        env.update(RUFF_NO_CACHE="true", PYTHONDONTWRITEBYTECODE="1", COVERAGE_FILE=str(coverage_file))
+        return subprocess.run(
+            [sys.executable, "-m", *command], cwd=project, env=env, capture_output=True, text=True, timeout=timeout
+        )
+
+    return run
+
+
+def pytest_collection_modifyitems(items):
+    """Order the slow tests (those that run a generated suite) last, so quick failures show first."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is not None)

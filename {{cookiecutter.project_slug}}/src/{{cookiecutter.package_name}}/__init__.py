@@ -1,0 +1,1 @@
+"""Train a scikit-learn classifier and serve its predictions with Flask."""

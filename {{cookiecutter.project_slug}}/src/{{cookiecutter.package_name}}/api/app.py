@@ -1,0 +1,148 @@
+"""The HTTP face of the model: `create_app()` builds the Flask app around a model loaded once.
+
+A request's whole path: a route below -> `validation.features_from_payload` -> `classifier.predict`.
+Every answer, errors included, is JSON; a traceback only ever reaches the log.
+"""
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from ..models.classifier import LoadedModel, ModelError, load_model, predict
+from ..utils.helpers import Config, load_config, secret_key, setup_logging
+from .validation import ApiError, features_from_payload
+
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+ERROR_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+log = logging.getLogger(__name__)
+api = Blueprint("api", __name__)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app; with no argument, from config/config.yaml (and its environment overrides)."""
+    config = config or load_config()
+    setup_logging(config.logging.level)
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SECRET_KEY=secret_key(config),
+        MAX_CONTENT_LENGTH=config.server.max_request_bytes,
+        MAX_BATCH_ROWS=config.server.max_batch_rows,
+        SERVICE_CONFIG=config,
+    )
+    app.extensions["model"], app.extensions["model_problem"] = _load_at_startup(config)
+    app.register_blueprint(api)
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def _load_at_startup(config: Config) -> tuple[LoadedModel | None, str | None]:
+    """Load the model once, for the app's lifetime; without one, refuse to start or start unready."""
+    try:
+        model = load_model(config.model.artifact_path, config.model.trusted_types)
+    except ModelError as error:
+        if config.server.require_model:
+            raise
+        log.error("starting without a model", extra={"reason": str(error)})
+        return None, str(error)
+    log.info("model loaded", extra={"model": model.metadata["name"], "version": model.metadata["version"]})
+    return model, None
+
+
+def _ready_model() -> LoadedModel:
+    model = current_app.extensions["model"]
+    if model is None:
+        raise ApiError(current_app.extensions["model_problem"], status=503, code="model_not_ready")
+    return model
+
+
+@api.before_app_request
+def _start_request() -> None:
+    given = request.headers.get("X-Request-ID", "")
+    g.request_id = given if REQUEST_ID_PATTERN.fullmatch(given) else uuid.uuid4().hex
+    g.started = time.perf_counter()
+
+
+@api.after_app_request
+def _finish_request(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.request_id
+    if log.isEnabledFor(logging.INFO):
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
+                "request_id": g.request_id,
+            },
+        )
+    return response
+
+
+@api.get("/health")
+def health():
+    """Liveness: the process answers. Says nothing about the model."""
+    return {"status": "ok"}
+
+
+@api.get("/ready")
+def ready():
+    """Readiness: 200 only when a verified model is loaded, so a balancer sends traffic only then."""
+    model = _ready_model()
+    return {"status": "ready", "model": {"name": model.metadata["name"], "version": model.metadata["version"]}}
+
+
+@api.get("/model")
+def model_metadata():
+    return _ready_model().metadata
+
+
+@api.post("/predict")
+def predict_route():
+    model = _ready_model()
+    features = features_from_payload(request.get_json(), model.feature_names, current_app.config["MAX_BATCH_ROWS"])
+    labels, probabilities = predict(model, features)
+    return jsonify(
+        predictions=labels,
+        probabilities=probabilities,
+        model={"name": model.metadata["name"], "version": model.metadata["version"]},
+    )
+
+
+def error_response(status: int, code: str, message: str, details: list | None = None) -> tuple[Response, int]:
+    """The one error shape of the API: {"error": {"code", "message", "request_id"[, "details"]}}."""
+    error = {"code": code, "message": message, "request_id": g.get("request_id")}
+    if details:
+        error["details"] = details
+    return jsonify(error=error), status
+
+
+def _api_error(error: ApiError):
+    return error_response(error.status, error.code, error.message, error.details)
+
+
+def _http_error(error: HTTPException):
+    status = error.code or 500
+    response, _ = error_response(status, ERROR_CODES.get(status, "http_error"), error.description or error.name)
+    response.headers.extend((name, value) for name, value in error.get_headers() if name.lower() != "content-type")
+    return response, status
+
+
+def _unexpected_error(error: Exception):
+    log.error("unhandled error", exc_info=error, extra={"request_id": g.get("request_id")})
+    return error_response(
+        500, "internal_error", "the server could not answer this request; quote the request_id when reporting it"
+    )

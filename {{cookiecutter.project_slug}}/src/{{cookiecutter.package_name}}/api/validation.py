@@ -1,0 +1,101 @@
+"""Turn a prediction request's JSON into a NumPy matrix, or say exactly what is wrong with it.
+
+Python's json accepts NaN and Infinity, and True is an int to Python: both would reach the
+model unnoticed without these checks. Once a matrix leaves here it is finite and well-shaped,
+which lets the model skip its own (slower) input checks.
+"""
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+MAX_DETAILS = 20
+NUMBER_TYPES = (int, float)
+
+
+class ApiError(Exception):
+    """An error the client is told about: its HTTP status and the fields of the JSON error body."""
+
+    def __init__(self, message: str, details: Sequence[dict] = (), status: int = 422, code: str = "invalid_input"):
+        super().__init__(message)
+        self.message = message
+        self.details = list(details)
+        self.status = status
+        self.code = code
+
+
+def features_from_payload(payload: Any, feature_names: Sequence[str], max_rows: int) -> np.ndarray:
+    """Accept {"features": row} or {"instances": [row, ...]}, a row being a list or a name->value object."""
+    if not isinstance(payload, dict) or len(payload) != 1 or not {"features", "instances"} & payload.keys():
+        raise ApiError(
+            'the body must be a JSON object with exactly one key, "features" (one row) or "instances" (a list of rows)'
+        )
+    if "features" in payload:
+        rows = [payload["features"]]
+    else:
+        rows = payload["instances"]
+        if not isinstance(rows, list) or not rows:
+            raise ApiError('"instances" must be a non-empty list of rows')
+        if len(rows) > max_rows:
+            raise ApiError(
+                f"a batch may hold at most {max_rows} rows, this one has {len(rows)}",
+                status=413,
+                code="batch_too_large",
+            )
+    problems: list[dict] = []
+    matrix = [_row_values(row, index, feature_names, problems) for index, row in enumerate(rows)]
+    if problems:
+        first = problems[0]
+        where = f"row {first['row']}" + (f", feature '{first['feature']}'" if "feature" in first else "")
+        raise ApiError(f"{where}: {first['problem']}", problems[:MAX_DETAILS])
+    return np.array(matrix, dtype=np.float64)
+
+
+def _row_values(row: Any, index: int, names: Sequence[str], problems: list[dict]) -> list:
+    if isinstance(row, dict):
+        unknown = [name for name in row if name not in names]
+        missing = [name for name in names if name not in row]
+        if unknown or missing:
+            problems.append(
+                {
+                    "row": index,
+                    "problem": "feature names do not match the model's",
+                    "unknown": unknown,
+                    "missing": missing,
+                }
+            )
+            return []
+        row = [row[name] for name in names]
+    elif not isinstance(row, list):
+        problems.append(
+            {
+                "row": index,
+                "problem": f"must be a list of {len(names)} numbers or an object keyed by feature name",
+            }
+        )
+        return []
+    elif len(row) != len(names):
+        problems.append({"row": index, "problem": f"has {len(row)} values, the model takes {len(names)}"})
+        return []
+    for name, value in zip(names, row, strict=True):
+        problem = _value_problem(value)
+        if problem:
+            problems.append({"row": index, "feature": name, "problem": problem})
+    return row
+
+
+def _value_problem(value: Any) -> str | None:
+    if type(value) not in NUMBER_TYPES:
+        return f"must be a number, not {_json_type(value)}"
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:
+        finite = False
+    return None if finite else "must be a finite number (not NaN, Infinity or beyond the float range)"
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "a boolean", str: "a string", list: "a list", dict: "an object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)

@@ -1,0 +1,232 @@
+"""Settings and logging: the two things every other module needs and none should re-implement.
+
+Settings come from config/config.yaml, then environment variables override single keys;
+the result is checked once, at start-up, so a typo stops the program with the key's name
+instead of surfacing later as a wrong behaviour.
+"""
+
+import dataclasses
+import json
+import logging
+import os
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_CONFIG_PATH = Path("config/config.yaml")
+ENV_PREFIX = "{{ cookiecutter.package_name|upper }}__"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(ValueError):
+    """A setting is missing, unknown, of the wrong type or out of range."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    source: str
+    csv_path: str | None
+    feature_columns: list[str] | None
+    target_column: str
+    test_size: float
+    random_state: int
+
+    def __post_init__(self):
+        _require(self.source in ("iris", "csv"), "data.source", "must be 'iris' or 'csv'")
+        _require(
+            self.source != "csv" or bool(self.csv_path),
+            "data.csv_path",
+            "is required when data.source is 'csv'",
+        )
+        _require(0 < self.test_size < 1, "data.test_size", "must be between 0 and 1")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    name: str
+    version: str
+    artifact_path: str
+    trusted_types: list[str]
+    hyperparameters: dict[str, Any]
+
+    def __post_init__(self):
+        _require(self.artifact_path.endswith(".skops"), "model.artifact_path", "must end in .skops")
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerConfig:
+    host: str
+    port: int
+    max_request_bytes: int
+    max_batch_rows: int
+    require_model: bool
+
+    def __post_init__(self):
+        _require(0 < self.port < 65536, "server.port", "must be between 1 and 65535")
+        _require(self.max_request_bytes > 0, "server.max_request_bytes", "must be positive")
+        _require(self.max_batch_rows > 0, "server.max_batch_rows", "must be positive")
+
+
+@dataclasses.dataclass(frozen=True)
+class LoggingConfig:
+    level: str
+
+    def __post_init__(self):
+        _require(self.level in LOG_LEVELS, "logging.level", f"must be one of {', '.join(LOG_LEVELS)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    environment: str
+    data: DataConfig
+    model: ModelConfig
+    server: ServerConfig
+    logging: LoggingConfig
+
+    def __post_init__(self):
+        _require(
+            self.environment in ("development", "production"),
+            "environment",
+            "must be 'development' or 'production'",
+        )
+
+
+def _require(condition: bool, key: str, rule: str) -> None:
+    if not condition:
+        raise ConfigError(f"config key '{key}' {rule}")
+
+
+def load_config(
+    path: str | Path = DEFAULT_CONFIG_PATH,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Read the YAML file, apply environment then explicit overrides, and validate the result."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"config file {path} is not valid YAML: {error}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of settings")
+    _apply_env(raw, os.environ if env is None else env)
+    _merge(raw, overrides or {})
+    return _build(Config, raw, "")
+
+
+def _apply_env(raw: dict, env: Mapping[str, str]) -> None:
+    for name, text in env.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        *parents, leaf = name[len(ENV_PREFIX) :].split("__")
+        section = raw
+        for part in parents:
+            section = section.get(_key_named(section, part)) if isinstance(section, dict) else None
+        key = _key_named(section, leaf) if isinstance(section, dict) else None
+        if key is None:
+            raise ConfigError(f"environment variable {name} names no config key")
+        try:
+            section[key] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ConfigError(f"environment variable {name} is not a valid YAML value") from None
+
+
+def _key_named(section: dict, part: str) -> str | None:
+    """The key of `section` that an upper-case environment variable part stands for."""
+    return next((key for key in section if str(key).upper() == part.upper()), None)
+
+
+def _merge(target: dict, changes: Mapping[str, Any]) -> None:
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = value
+
+
+def _build(cls: type, raw: Any, prefix: str) -> Any:
+    """Make the dataclass `cls` from a mapping, naming the first key that does not fit."""
+    section = prefix.rstrip(".") or "the top level"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config key '{section}' must be a mapping")
+    hints = typing.get_type_hints(cls)
+    names = [field.name for field in dataclasses.fields(cls)]
+    unknown = sorted(set(raw) - set(names))
+    if unknown:
+        raise ConfigError(f"unknown config key '{prefix}{unknown[0]}' (known in {section}: {', '.join(names)})")
+    values = {}
+    for name in names:
+        key = prefix + name
+        if name not in raw:
+            raise ConfigError(f"config key '{key}' is required")
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            values[name] = _build(hint, raw[name], key + ".")
+        else:
+            values[name] = _check_type(raw[name], hint, key)
+    return cls(**values)
+
+
+def _check_type(value: Any, hint: Any, key: str) -> Any:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is types.UnionType:
+        if value is None and type(None) in args:
+            return None
+        (hint,) = [arg for arg in args if arg is not type(None)]
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return value
+    if origin is list and isinstance(value, list):
+        return [_check_type(item, args[0], f"{key}[{index}]") for index, item in enumerate(value)]
+    if origin is dict and isinstance(value, dict):
+        return {str(name): _check_type(item, args[1], f"{key}.{name}") for name, item in value.items()}
+    if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, str, bool) and type(value) is hint:
+        return value
+    expected = getattr(origin or hint, "__name__", str(hint))
+    raise ConfigError(f"config key '{key}' must be of type {expected}, not {type(value).__name__}")
+
+
+def secret_key(config: Config, env: Mapping[str, str] | None = None) -> str:
+    """The session-signing key: only ever from the environment, mandatory in production."""
+    key = (os.environ if env is None else env).get("SECRET_KEY", "")
+    if key:
+        return key
+    if config.environment == "production":
+        raise ConfigError("SECRET_KEY must be set in the environment when environment is 'production'")
+    return os.urandom(32).hex()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, so log collectors need no parsing rules."""
+
+    RESERVED = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update((key, value) for key, value in vars(record).items() if key not in self.RESERVED)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def setup_logging(level: str) -> None:
+    """Send every log record of the process, as JSON lines, to standard error (once, however often called)."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    if not any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)

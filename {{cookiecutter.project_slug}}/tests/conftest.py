@@ -1,0 +1,52 @@
+"""Shared fixtures: one small real model trained per test session, and apps built around it."""
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.package_name }}.api.app import (
+    create_app,
+)
+from {{ cookiecutter.package_name }}.cli import (
+    train_command,
+)
+from {{ cookiecutter.package_name }}.utils.helpers import (
+    load_config,
+)
+
+CONFIG_PATH = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
+
+
+@pytest.fixture(scope="session")
+def config_path():
+    return CONFIG_PATH
+
+
+@pytest.fixture(scope="session")
+def make_config():
+    """Build the project's real config with overrides, ignoring the caller's environment."""
+
+    def make(env=None, **overrides):
+        return load_config(CONFIG_PATH, env=env or {}, overrides=overrides)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def config(make_config, tmp_path_factory):
+    """The default config, its model trained into a temporary folder once per session."""
+    artifact = tmp_path_factory.mktemp("model") / "model.skops"
+    trained = make_config(model={"artifact_path": str(artifact)})
+    train_command(trained, argparse.Namespace(if_missing=False))
+    return trained
+
+
+@pytest.fixture
+def app(config):
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

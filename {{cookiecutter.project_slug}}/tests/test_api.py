@@ -1,0 +1,240 @@
+import json
+import logging
+
+import pytest
+
+from {{ cookiecutter.package_name }}.api.app import (
+    create_app,
+)
+from {{ cookiecutter.package_name }}.models.classifier import (
+    ModelError,
+)
+
+SETOSA = [5.1, 3.5, 1.4, 0.2]
+VIRGINICA = [6.7, 3.0, 5.2, 2.3]
+NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+
+
+def named(row):
+    return dict(zip(NAMES, row, strict=True))
+
+
+def assert_error(response, status, code):
+    """Every error has one JSON shape, names its request and never carries a traceback."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.is_json
+    error = response.get_json()["error"]
+    assert error["code"] == code
+    assert error["message"]
+    assert error["request_id"] == response.headers["X-Request-ID"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    return error
+
+
+def test_health_answers_without_looking_at_the_model(client):
+    assert client.get("/health").get_json() == {"status": "ok"}
+
+
+def test_ready_names_the_loaded_model(client, config):
+    response = client.get("/ready")
+    assert response.status_code == 200
+    assert response.get_json()["model"] == {"name": config.model.name, "version": config.model.version}
+
+
+def test_model_returns_the_saved_metadata(client):
+    metadata = client.get("/model").get_json()
+    assert metadata["feature_names"] == NAMES
+    assert {"accuracy", "f1_macro"} == set(metadata["metrics"])
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"features": SETOSA},
+        {"features": named(SETOSA)},
+        {"instances": [SETOSA]},
+        {"instances": [named(SETOSA)]},
+    ],
+    ids=["list", "named", "batch-of-lists", "batch-of-named"],
+)
+def test_predict_accepts_every_documented_form(client, config, payload):
+    body = client.post("/predict", json=payload).get_json()
+    assert body["predictions"] == ["setosa"]
+    assert body["probabilities"][0]["setosa"] > 0.9
+    assert sum(body["probabilities"][0].values()) == pytest.approx(1)
+    assert body["model"] == {"name": config.model.name, "version": config.model.version}
+
+
+def test_predict_answers_a_batch_row_by_row(client):
+    body = client.post("/predict", json={"instances": [SETOSA, named(VIRGINICA), SETOSA]}).get_json()
+    assert body["predictions"] == ["setosa", "virginica", "setosa"]
+    assert len(body["probabilities"]) == 3
+
+
+def test_integers_are_numbers_too(client):
+    assert client.post("/predict", json={"features": [5, 3, 1, 0]}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("payload", "detail"),
+    [
+        ({"features": [5.1, 3.5, 1.4]}, {"row": 0, "problem": "has 3 values, the model takes 4"}),
+        (
+            {"features": [5.1, "3.5", 1.4, 0.2]},
+            {"row": 0, "feature": "sepal_width", "problem": "must be a number, not a string"},
+        ),
+        (
+            {"features": [True, 3.5, 1.4, 0.2]},
+            {"row": 0, "feature": "sepal_length", "problem": "must be a number, not a boolean"},
+        ),
+        (
+            {"features": [[5.1], 3.5, 1.4, 0.2]},
+            {"row": 0, "feature": "sepal_length", "problem": "must be a number, not a list"},
+        ),
+        (
+            {"features": [None, 3.5, 1.4, 0.2]},
+            {"row": 0, "feature": "sepal_length", "problem": "must be a number, not null"},
+        ),
+        (
+            {"instances": [SETOSA, "5.1,3.5"]},
+            {"row": 1, "problem": "must be a list of 4 numbers or an object keyed by feature name"},
+        ),
+        (
+            {"features": {**named(SETOSA), "colour": 1}},
+            {"row": 0, "problem": "feature names do not match the model's", "unknown": ["colour"], "missing": []},
+        ),
+        (
+            {"features": {"sepal_length": 5.1}},
+            {"row": 0, "problem": "feature names do not match the model's", "unknown": [], "missing": NAMES[1:]},
+        ),
+    ],
+    ids=["too-few", "string", "boolean", "nested-list", "null", "row-not-a-list", "unknown-name", "missing-names"],
+)
+def test_invalid_features_get_422_naming_row_and_feature(client, payload, detail):
+    error = assert_error(client.post("/predict", json=payload), 422, "invalid_input")
+    assert error["details"] == [detail]
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_numbers_get_422(client, literal):
+    body = '{"features": [5.1, LITERAL, 1.4, 0.2]}'.replace("LITERAL", literal)
+    error = assert_error(client.post("/predict", data=body, content_type="application/json"), 422, "invalid_input")
+    assert error["details"][0]["feature"] == "sepal_width"
+
+
+def test_a_huge_integer_gets_422(client):
+    body = '{"features": [5.1, HUGE, 1.4, 0.2]}'.replace("HUGE", "1" + "0" * 400)
+    assert_error(client.post("/predict", data=body, content_type="application/json"), 422, "invalid_input")
+
+
+def test_every_problem_in_a_batch_is_listed(client):
+    error = assert_error(
+        client.post("/predict", json={"instances": [["a", 1, 2, 3], SETOSA, [1]]}), 422, "invalid_input"
+    )
+    assert [detail["row"] for detail in error["details"]] == [0, 2]
+    assert error["message"].startswith("row 0, feature 'sepal_length'")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [SETOSA],
+        {"instances": []},
+        {"instances": SETOSA[0]},
+        {"rows": [SETOSA]},
+        {"features": SETOSA, "instances": [SETOSA]},
+        "text",
+    ],
+    ids=["top-level-list", "empty-batch", "instances-not-a-list", "unknown-key", "both-keys", "string"],
+)
+def test_a_body_of_the_wrong_shape_gets_422(client, payload):
+    assert_error(client.post("/predict", json=payload), 422, "invalid_input")
+
+
+def test_malformed_json_gets_400(client):
+    assert_error(
+        client.post("/predict", data='{"features": [5.1,', content_type="application/json"), 400, "bad_request"
+    )
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_a_body_that_is_not_json_gets_415(client, content_type):
+    response = client.post("/predict", data=json.dumps({"features": SETOSA}), content_type=content_type)
+    assert_error(response, 415, "unsupported_media_type")
+
+
+def test_a_body_over_the_size_limit_gets_413(make_config, config):
+    small = make_config(model={"artifact_path": config.model.artifact_path}, server={"max_request_bytes": 100})
+    response = create_app(small).test_client().post("/predict", json={"instances": [SETOSA] * 10})
+    assert_error(response, 413, "payload_too_large")
+
+
+def test_a_batch_over_the_row_limit_gets_413(client, config):
+    rows = [SETOSA] * (config.server.max_batch_rows + 1)
+    error = assert_error(client.post("/predict", json={"instances": rows}), 413, "batch_too_large")
+    assert str(config.server.max_batch_rows) in error["message"]
+
+
+def test_an_unknown_route_gets_json_404(client):
+    assert_error(client.get("/nowhere"), 404, "not_found")
+
+
+def test_a_wrong_method_gets_json_405_with_allow(client):
+    response = client.get("/predict")
+    assert_error(response, 405, "method_not_allowed")
+    assert "POST" in response.headers["Allow"]
+
+
+@pytest.fixture
+def unready_client(make_config, tmp_path):
+    config = make_config(model={"artifact_path": str(tmp_path / "absent.skops")}, server={"require_model": False})
+    return create_app(config).test_client()
+
+
+@pytest.mark.parametrize(("method", "path"), [("get", "/ready"), ("get", "/model"), ("post", "/predict")])
+def test_without_a_model_the_service_is_unready_and_says_why(unready_client, method, path):
+    response = getattr(unready_client, method)(path, json={"features": SETOSA} if method == "post" else None)
+    error = assert_error(response, 503, "model_not_ready")
+    assert "absent.skops" in error["message"]
+
+
+def test_without_a_model_liveness_still_answers(unready_client):
+    assert unready_client.get("/health").status_code == 200
+
+
+def test_without_a_model_startup_is_refused_by_default(make_config, tmp_path):
+    with pytest.raises(ModelError, match=r"absent.skops"):
+        create_app(make_config(model={"artifact_path": str(tmp_path / "absent.skops")}))
+
+
+def test_an_unexpected_error_gets_a_generic_500_and_a_logged_traceback(config, caplog):
+    app = create_app(config)
+
+    @app.get("/explode")
+    def explode():
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/explode")
+    error = assert_error(response, 500, "internal_error")
+    assert "secret internals" not in json.dumps(error)
+    logged = [record for record in caplog.records if record.exc_info]
+    assert logged[0].request_id == error["request_id"]
+
+
+def test_a_well_formed_request_id_is_echoed(client):
+    assert client.get("/health", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+
+
+@pytest.mark.parametrize("given", ["", "has spaces", "x" * 129, "<script>"])
+def test_a_malformed_request_id_is_replaced(client, given):
+    request_id = client.get("/health", headers={"X-Request-ID": given}).headers["X-Request-ID"]
+    assert request_id != given
+    assert len(request_id) == 32
+
+
+def test_each_request_logs_one_line_with_its_outcome(client, caplog):
+    caplog.set_level(logging.INFO)
+    client.post("/predict", json={"features": SETOSA}, headers={"X-Request-ID": "trace-me"})
+    (record,) = [record for record in caplog.records if getattr(record, "request_id", None) == "trace-me"]
+    assert (record.method, record.path, record.status) == ("POST", "/predict", 200)
+    assert record.duration_ms >= 0

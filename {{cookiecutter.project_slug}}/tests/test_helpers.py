@@ -1,0 +1,118 @@
+import json
+import logging
+
+import pytest
+
+from {{ cookiecutter.package_name }}.utils.helpers import (
+    ENV_PREFIX,
+    ConfigError,
+    JsonFormatter,
+    load_config,
+    secret_key,
+)
+
+
+def test_the_shipped_config_loads(make_config):
+    config = make_config()
+    assert config.data.source == "iris"
+    assert config.server.port == 8000
+    assert config.model.artifact_path.endswith(".skops")
+
+
+def test_environment_overrides_a_key_with_its_yaml_type(make_config):
+    config = make_config(env={f"{ENV_PREFIX}SERVER__PORT": "9001", f"{ENV_PREFIX}SERVER__REQUIRE_MODEL": "false"})
+    assert config.server.port == 9001
+    assert config.server.require_model is False
+
+
+def test_environment_names_match_keys_whatever_their_case(make_config):
+    config = make_config(env={f"{ENV_PREFIX}MODEL__HYPERPARAMETERS__C": "0.25"})
+    assert config.model.hyperparameters["C"] == 0.25
+
+
+def test_environment_without_the_prefix_is_ignored(make_config):
+    assert make_config(env={"SERVER__PORT": "1"}).server.port == 8000
+
+
+def test_load_config_reads_the_process_environment_by_default(monkeypatch, config_path):
+    monkeypatch.setenv(f"{ENV_PREFIX}LOGGING__LEVEL", "DEBUG")
+    assert load_config(config_path).logging.level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("env", "overrides", "named"),
+    [
+        ({f"{ENV_PREFIX}SERVER__PROT": "1"}, {}, "SERVER__PROT"),
+        ({f"{ENV_PREFIX}SERVER__PORT": "[unclosed"}, {}, "SERVER__PORT"),
+        ({f"{ENV_PREFIX}SERVER__PORT": "eighty"}, {}, "'server.port' must be of type int"),
+        ({}, {"server": {"port": True}}, "'server.port' must be of type int"),
+        ({}, {"server": {"port": 70000}}, "'server.port' must be between"),
+        ({}, {"server": {"colour": "red"}}, "unknown config key 'server.colour'"),
+        ({}, {"server": "everywhere"}, "'server' must be a mapping"),
+        ({}, {"data": {"source": "csv"}}, "'data.csv_path' is required"),
+        ({}, {"data": {"source": "sql"}}, "'data.source' must be 'iris' or 'csv'"),
+        ({}, {"data": {"test_size": 1.5}}, "'data.test_size' must be between 0 and 1"),
+        ({}, {"data": {"feature_columns": ["a", 2]}}, "'data.feature_columns[1]' must be of type str"),
+        ({}, {"model": {"trusted_types": "numpy.float64"}}, "'model.trusted_types' must be of type list"),
+        ({}, {"model": {"artifact_path": "model.pkl"}}, "'model.artifact_path' must end in .skops"),
+        ({}, {"logging": {"level": "LOUD"}}, "'logging.level' must be one of"),
+        ({}, {"environment": "staging"}, "'environment' must be"),
+    ],
+)
+def test_a_bad_setting_is_refused_by_name(make_config, env, overrides, named):
+    with pytest.raises(ConfigError, match=named.replace("[", r"\[").replace("]", r"\]")):
+        make_config(env=env, **overrides)
+
+
+def test_a_missing_key_is_named(tmp_path, config_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(config_path.read_text().replace("  max_batch_rows: 1000\n", ""))
+    with pytest.raises(ConfigError, match=r"'server.max_batch_rows' is required"):
+        load_config(path, env={})
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("server: [", "not valid YAML"), ("- a list\n", "must hold a mapping")],
+)
+def test_an_unreadable_file_is_named(tmp_path, text, problem):
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=problem):
+        load_config(path, env={})
+
+
+def test_a_missing_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"nowhere.yaml does not exist"):
+        load_config(tmp_path / "nowhere.yaml")
+
+
+def test_secret_key_comes_from_the_environment(make_config):
+    assert secret_key(make_config(), env={"SECRET_KEY": "s3cret"}) == "s3cret"
+
+
+def test_development_makes_a_throwaway_secret_key(make_config):
+    first, second = secret_key(make_config(), env={}), secret_key(make_config(), env={})
+    assert len(first) == 64
+    assert first != second
+
+
+def test_production_refuses_to_start_without_secret_key(make_config):
+    with pytest.raises(ConfigError, match=r"SECRET_KEY must be set"):
+        secret_key(make_config(environment="production"), env={})
+
+
+def test_log_records_are_json_lines_with_their_extras():
+    record = logging.makeLogRecord({"msg": "request", "levelname": "INFO", "name": "api", "status": 200})
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["message"] == "request"
+    assert entry["status"] == 200
+    assert entry["level"] == "INFO"
+
+
+def test_log_records_carry_their_traceback():
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as error:
+        record = logging.makeLogRecord({"msg": "failed", "exc_info": (type(error), error, error.__traceback__)})
+    assert "RuntimeError: boom" in json.loads(JsonFormatter().format(record))["exception"]
