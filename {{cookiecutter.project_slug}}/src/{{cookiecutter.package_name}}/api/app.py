@@ -136,7 +136,10 @@ def _api_error(error: ApiError):
 
 def _http_error(error: HTTPException):
     status = error.code or 500
-    response, _ = error_response(status, ERROR_CODES.get(status, "http_error"), error.description or error.name)
+    message = error.description or error.name
+    if status == 413:
+        message = f"the request body is larger than the limit of {current_app.config['MAX_CONTENT_LENGTH']} bytes"
+    response, _ = error_response(status, ERROR_CODES.get(status, "http_error"), message)
     response.headers.extend((name, value) for name, value in error.get_headers() if name.lower() != "content-type")
     return response, status
 
