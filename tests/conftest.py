@@ -28,7 +28,10 @@ def default_project(render, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def run_in(tmp_path_factory):
-    """run_in(project, *command) -> the finished process; the caller asserts on it."""
+    """run_in(project, tool, *arguments) -> the finished process; the caller asserts on it.
+
+    The tool is a console script installed beside this Python (pytest, ruff, hadolint, ...).
+    """
     coverage_file = tmp_path_factory.mktemp("coverage") / ".coverage"
 
     def run(project, *command, timeout=600):
@@ -36,10 +39,27 @@ def run_in(tmp_path_factory):
         # Leave the render as it was made: no caches or coverage data written into it.
         env.update(RUFF_NO_CACHE="true", PYTHONDONTWRITEBYTECODE="1", COVERAGE_FILE=str(coverage_file))
         return subprocess.run(
-            [sys.executable, "-m", *command], cwd=project, env=env, capture_output=True, text=True, timeout=timeout
+            [str(Path(sys.executable).parent / command[0]), *command[1:]],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def installed_project(render, tmp_path_factory):
+    """A default render, installed as its README says (`make install`), then trained by the Dockerfile's own step."""
+    project = render(tmp_path_factory.mktemp("installed"))
+    (train_step,) = [line for line in (project / "Dockerfile").read_text().splitlines() if line.endswith(" train")]
+    train = train_step.removeprefix("RUN ").split()
+    for command in (["make", "install"], [str(project / ".venv" / "bin" / train[0]), *train[1:]]):
+        result = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, f"{command}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
+    return project
 
 
 def pytest_collection_modifyitems(items):

@@ -7,8 +7,14 @@ import tomllib
 import pytest
 
 EXPECTED_FILES = {
+    ".dockerignore",
+    ".github/dependabot.yml",
+    ".github/workflows/ci.yml",
     ".gitignore",
+    ".pre-commit-config.yaml",
+    "Dockerfile",
     "Makefile",
+    "gunicorn.conf.py",
     "README.md",
     "config/config.yaml",
     "pyproject.toml",
@@ -17,6 +23,7 @@ EXPECTED_FILES = {
     "src/iris_classifier_service/__init__.py",
     "src/iris_classifier_service/__main__.py",
     "src/iris_classifier_service/cli.py",
+    "src/iris_classifier_service/healthcheck.py",
     "src/iris_classifier_service/api/__init__.py",
     "src/iris_classifier_service/api/app.py",
     "src/iris_classifier_service/api/validation.py",
@@ -32,8 +39,10 @@ EXPECTED_FILES = {
     "tests/test_cli.py",
     "tests/test_data_loader.py",
     "tests/test_helpers.py",
+    "tests/test_serving.py",
 }
-MARKER = re.compile(r"\{\{|\{%|cookiecutter\.")
+# A Jinja tag naming cookiecutter, or a raw block (which guards GitHub's own ${{ }} expressions).
+MARKER = re.compile(r"(\{\{|\{%)[^}]*cookiecutter|\{%-?\s*(end)?raw\b")
 
 
 def project_files(project):

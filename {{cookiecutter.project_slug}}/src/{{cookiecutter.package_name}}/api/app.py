@@ -40,7 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
         MAX_BATCH_ROWS=config.server.max_batch_rows,
         SERVICE_CONFIG=config,
     )
-    app.extensions["model"], app.extensions["model_problem"] = _load_at_startup(config)
+    app.extensions["model_slot"] = ModelSlot(config)
     app.register_blueprint(api)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -48,24 +48,45 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
-def _load_at_startup(config: Config) -> tuple[LoadedModel | None, str | None]:
-    """Load the model once, for the app's lifetime; without one, refuse to start or start unready."""
-    try:
-        model = load_model(config.model.artifact_path, config.model.trusted_types)
-    except ModelError as error:
-        if config.server.require_model:
-            raise
-        log.error("starting without a model", extra={"reason": str(error)})
-        return None, str(error)
-    log.info("model loaded", extra={"model": model.metadata["name"], "version": model.metadata["version"]})
-    return model, None
+class ModelSlot:
+    """The app's one model, loaded at start-up and then only read.
+
+    Without a model the service either refuses to start (server.require_model) or starts
+    unready and looks for the artifact again, at most every server.model_retry_seconds.
+    """
+
+    def __init__(self, config: Config):
+        self._model_config = config.model
+        self._retry_seconds = config.server.model_retry_seconds
+        self._tried_at = float("-inf")
+        self.model: LoadedModel | None = None
+        self.problem = ""
+        self._try_load()
+        if self.model is None and config.server.require_model:
+            raise ModelError(self.problem)
+
+    def _try_load(self) -> None:
+        self._tried_at = time.monotonic()
+        try:
+            self.model = load_model(self._model_config.artifact_path, self._model_config.trusted_types)
+        except ModelError as error:
+            self.problem = str(error)
+            log.error("no model loaded", extra={"reason": self.problem})
+            return
+        metadata = self.model.metadata
+        log.info("model loaded", extra={"model": metadata["name"], "version": metadata["version"]})
+
+    def ready_model(self) -> LoadedModel:
+        """The model, or a 503 ApiError saying why there is none."""
+        if self.model is None and time.monotonic() - self._tried_at >= self._retry_seconds:
+            self._try_load()
+        if self.model is None:
+            raise ApiError(self.problem, status=503, code="model_not_ready")
+        return self.model
 
 
 def _ready_model() -> LoadedModel:
-    model = current_app.extensions["model"]
-    if model is None:
-        raise ApiError(current_app.extensions["model_problem"], status=503, code="model_not_ready")
-    return model
+    return current_app.extensions["model_slot"].ready_model()
 
 
 @api.before_app_request

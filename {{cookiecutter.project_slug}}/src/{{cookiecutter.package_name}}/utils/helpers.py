@@ -64,9 +64,17 @@ class ServerConfig:
     max_request_bytes: int
     max_batch_rows: int
     require_model: bool
+    model_retry_seconds: float
+    workers: int | None
+    timeout_seconds: int
+    graceful_timeout_seconds: int
 
     def __post_init__(self):
         _require(0 < self.port < 65536, "server.port", "must be between 1 and 65535")
+        _require(self.workers is None or self.workers > 0, "server.workers", "must be positive or null")
+        _require(self.timeout_seconds > 0, "server.timeout_seconds", "must be positive")
+        _require(self.graceful_timeout_seconds > 0, "server.graceful_timeout_seconds", "must be positive")
+        _require(self.model_retry_seconds >= 0, "server.model_retry_seconds", "must not be negative")
         _require(self.max_request_bytes > 0, "server.max_request_bytes", "must be positive")
         _require(self.max_batch_rows > 0, "server.max_batch_rows", "must be positive")
 

@@ -1,0 +1,248 @@
+"""The rendered service, installed as its README says, started with the Docker image's exact CMD
+on a free 127.0.0.1 port, then attacked: documented answers, a corpus of bad requests, bounded
+load, a worker killed mid-load, SIGTERM mid-load, and a tampered model."""
+
+import contextlib
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+ENV_PREFIX = "IRIS_CLASSIFIER_SERVICE__"
+SETOSA = [5.1, 3.5, 1.4, 0.2]
+JSON = {"Content-Type": "application/json"}
+
+
+def docker_cmd(project: Path) -> list[str]:
+    """The CMD of the project's Dockerfile, so the test starts the service exactly as the image does."""
+    (line,) = [line for line in (project / "Dockerfile").read_text().splitlines() if line.startswith("CMD ")]
+    return json.loads(line.removeprefix("CMD "))
+
+
+def docker_healthcheck(project: Path) -> list[str]:
+    """The HEALTHCHECK command of the project's Dockerfile."""
+    text = (project / "Dockerfile").read_text().replace("\\\n", " ")
+    return json.loads(re.search(r"^HEALTHCHECK .*? CMD (\[.*\])$", text, re.MULTILINE).group(1))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def request(port, method, path, body=None, headers=None, timeout=10):
+    """One request on a new connection -> (status, headers, parsed JSON or raw text)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        if isinstance(body, dict | list):
+            body, headers = json.dumps(body), {**JSON, **(headers or {})}
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        data = response.read().decode()
+        is_json = response.getheader("Content-Type", "").startswith("application/json")
+        return response.status, dict(response.getheaders()), json.loads(data) if is_json else data
+    finally:
+        connection.close()
+
+
+class Server:
+    """gunicorn, started from the project's folder with its own .venv, on a free loopback port."""
+
+    def __init__(self, project: Path, **settings):
+        self.project, self.port = project, free_port()
+        env = {**os.environ, "PATH": f"{project / '.venv' / 'bin'}:{os.environ['PATH']}"}
+        env.update({f"{ENV_PREFIX}SERVER__HOST": "127.0.0.1", f"{ENV_PREFIX}SERVER__PORT": str(self.port)})
+        env.update({ENV_PREFIX + key.upper(): str(value) for key, value in settings.items()})
+        self.env = env
+        self.log = (project / f"gunicorn-{self.port}.log").open("w+")
+        self.process = subprocess.Popen(docker_cmd(project), cwd=project, env=env, stdout=self.log, stderr=self.log)
+
+    def run(self, command: list[str], **settings) -> subprocess.CompletedProcess:
+        """A command in the server's environment (its venv, its settings, and these), as the container runs it."""
+        env = {**self.env, **{ENV_PREFIX + key.upper(): str(value) for key, value in settings.items()}}
+        return subprocess.run(command, cwd=self.project, env=env, capture_output=True, text=True, timeout=60)
+
+    def wait_ready(self, seconds=60):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"gunicorn exited: {self.output()}"
+            with contextlib.suppress(OSError):
+                if request(self.port, "GET", "/ready", timeout=2)[0] == 200:
+                    return self
+            time.sleep(0.2)
+        raise AssertionError(f"not ready after {seconds} s: {self.output()}")
+
+    def workers(self) -> set[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
+        return {int(pid) for pid in children.split()}
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def server(installed_project):
+    running = Server(installed_project, server__workers=2).wait_ready()
+    yield running
+    running.stop()
+
+
+def load(port, total, clients, on_progress=None) -> dict[int, str]:
+    """Send `total` single-row predictions (X-Request-ID load-<n>) from `clients` threads: n -> outcome."""
+    outcomes: dict[int, str] = {}
+
+    def one(index):
+        try:
+            headers = {"X-Request-ID": f"load-{index}"}
+            status = request(port, "POST", "/predict", {"features": SETOSA}, headers, timeout=30)[0]
+            outcomes[index] = "ok" if status == 200 else f"status {status}"
+        except ConnectionRefusedError:
+            outcomes[index] = "refused"
+        except (OSError, http.client.HTTPException) as error:
+            outcomes[index] = type(error).__name__
+        if on_progress:
+            on_progress(index)
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, range(total)))
+    return outcomes
+
+
+def test_documented_endpoints_answer_as_the_readme_says(server):
+    assert request(server.port, "GET", "/health")[2] == {"status": "ok"}
+    status, headers, body = request(server.port, "GET", "/ready")
+    assert (status, body["model"]["name"]) == (200, "iris-classifier-service")
+    assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-ID"])
+    assert request(server.port, "GET", "/model")[2]["class_labels"] == ["setosa", "versicolor", "virginica"]
+    # The seed's curl example, word for word.
+    status, _, body = request(server.port, "POST", "/predict", '{"features": [5.1, 3.5, 1.4, 0.2]}', JSON)
+    assert (status, body["predictions"]) == (200, ["setosa"])
+
+
+def test_the_images_healthcheck_passes_against_the_server_and_fails_without_it(server, installed_project):
+    command = docker_healthcheck(installed_project)
+    assert server.run(command).returncode == 0
+    assert server.run(command, server__port=free_port()).returncode == 1
+
+
+BAD_REQUESTS = [
+    ("malformed-json", "POST", "/predict", '{"features": [5.1,', JSON, 400, "bad_request"),
+    ("not-json", "POST", "/predict", "features=5.1", {"Content-Type": "text/plain"}, 415, "unsupported_media_type"),
+    ("no-content-type", "POST", "/predict", '{"features": [1, 2, 3, 4]}', {}, 415, "unsupported_media_type"),
+    ("too-few", "POST", "/predict", {"features": [1, 2, 3]}, None, 422, "invalid_input"),
+    ("strings", "POST", "/predict", {"features": ["1", 2, 3, 4]}, None, 422, "invalid_input"),
+    ("boolean", "POST", "/predict", {"features": [True, 2, 3, 4]}, None, 422, "invalid_input"),
+    ("nested", "POST", "/predict", {"instances": [[[1, 2, 3, 4]]]}, None, 422, "invalid_input"),
+    ("nan", "POST", "/predict", '{"features": [NaN, 2, 3, 4]}', JSON, 422, "invalid_input"),
+    ("infinity", "POST", "/predict", '{"features": [Infinity, 2, 3, 4]}', JSON, 422, "invalid_input"),
+    ("unknown-name", "POST", "/predict", {"features": {"petal": 1}}, None, 422, "invalid_input"),
+    ("empty-batch", "POST", "/predict", {"instances": []}, None, 422, "invalid_input"),
+    ("null-body", "POST", "/predict", "null", JSON, 422, "invalid_input"),
+    ("oversize-body", "POST", "/predict", " " * 1_100_000, JSON, 413, "payload_too_large"),
+    ("oversize-batch", "POST", "/predict", {"instances": [SETOSA] * 1001}, None, 413, "batch_too_large"),
+    ("unknown-route", "GET", "/admin", None, None, 404, "not_found"),
+    ("wrong-method", "DELETE", "/predict", None, None, 405, "method_not_allowed"),
+    ("get-predict", "GET", "/predict", None, None, 405, "method_not_allowed"),
+    ("post-health", "POST", "/health", {}, None, 405, "method_not_allowed"),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "headers", "status", "code"),
+    [case[1:] for case in BAD_REQUESTS],
+    ids=[case[0] for case in BAD_REQUESTS],
+)
+def test_bad_requests_get_their_documented_json_error(server, method, path, body, headers, status, code):
+    answered, answered_headers, answer = request(server.port, method, path, body, headers)
+    assert (answered, answer["error"]["code"]) == (status, code), answer
+    assert answer["error"]["request_id"] == answered_headers["X-Request-ID"]
+    assert "Traceback" not in json.dumps(answer)
+
+
+def test_bounded_load_completes_without_errors(server):
+    outcomes = Counter(load(server.port, total=3000, clients=8).values())
+    print(f"load outcomes: {outcomes}")
+    assert outcomes == {"ok": 3000}
+    assert "Traceback" not in server.output()
+
+
+def test_a_killed_worker_is_replaced_while_the_service_keeps_answering(server):
+    before = server.workers()
+    victim = min(before)
+    killed = threading.Event()
+
+    def kill_midway(index):
+        if index == 500 and not killed.is_set():
+            os.kill(victim, signal.SIGKILL)
+            killed.set()
+
+    outcomes = Counter(load(server.port, total=2000, clients=8, on_progress=kill_midway).values())
+    print(f"outcomes with worker {victim} killed mid-load: {outcomes}")
+    assert killed.is_set()
+    failed = 2000 - outcomes.get("ok", 0)
+    assert failed <= 8, outcomes  # at most the requests in flight on the killed worker
+    deadline = time.monotonic() + 30
+    while (len(server.workers()) != 2 or victim in server.workers()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert victim not in server.workers()
+    assert len(server.workers()) == 2
+    assert request(server.port, "GET", "/ready")[0] == 200
+
+
+def test_sigterm_mid_load_lets_in_flight_requests_finish_and_exits_0(installed_project):
+    server = Server(installed_project, server__workers=2, server__graceful_timeout_seconds=10).wait_ready()
+    terminated = threading.Event()
+
+    def terminate_midway(index):
+        if index == 300 and not terminated.is_set():
+            server.process.send_signal(signal.SIGTERM)
+            terminated.set()
+
+    started = time.monotonic()
+    outcomes = load(server.port, total=1500, clients=8, on_progress=terminate_midway)
+    code = server.process.wait(timeout=15)
+    elapsed = time.monotonic() - started
+    handled = {int(number) for number in re.findall(r'"request_id": "load-(\d+)"', server.output())}
+    server.stop()
+    print(f"SIGTERM mid-load: {Counter(outcomes.values())}; exit {code} after {elapsed:.1f} s")
+    assert code == 0
+    # Every request a worker took up was answered in full. Connections still waiting in the
+    # kernel's accept queue when gunicorn closed its socket were reset, never half-answered.
+    assert len(handled) >= 300, outcomes
+    assert {outcomes[number] for number in handled} == {"ok"}, outcomes
+    unhandled = {outcome for number, outcome in outcomes.items() if number not in handled}
+    assert unhandled <= {"refused", "ConnectionResetError", "BrokenPipeError", "RemoteDisconnected"}, outcomes
+
+
+def test_a_tampered_model_makes_the_server_refuse_to_start(installed_project, tmp_path):
+    artifact = tmp_path / "model.skops"
+    shutil.copy(installed_project / "models" / "model.json", tmp_path / "model.json")
+    artifact.write_bytes((installed_project / "models" / "model.skops").read_bytes() + b"tampered")
+    server = Server(installed_project, model__artifact_path=artifact)
+    code = server.process.wait(timeout=60)
+    output = server.output()
+    server.stop()
+    assert code != 0
+    assert f"{artifact}: sha256 does not match" in output

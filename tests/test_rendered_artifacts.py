@@ -1,0 +1,94 @@
+"""Everything around the code that a render ships (Dockerfile, workflows, pre-commit, YAML) passes
+the linters their ecosystems use, run here from PyPI packages since no Docker engine or GitHub is at hand."""
+
+import shutil
+import subprocess
+
+import yaml
+
+from .conftest import TEMPLATE
+
+# Each pre-commit hook id in the generated config, as the command that hook runs (the PyPI
+# package behind it is installed here, so this needs no network), in check-only form.
+HOOK_COMMANDS = {
+    "ruff-check": ["ruff", "check", "."],
+    "ruff-format": ["ruff", "format", "--check", "."],
+    "end-of-file-fixer": ["end-of-file-fixer"],
+    "trailing-whitespace": ["trailing-whitespace-fixer"],
+    "check-yaml": ["check-yaml"],
+    "check-toml": ["check-toml"],
+    "check-added-large-files": ["check-added-large-files", "--enforce-all", "--maxkb=1024"],
+}
+
+
+# Hooks that pre-commit runs only on some files (by their "types").
+ONLY_FILES_ENDING = {"check-yaml": (".yaml", ".yml"), "check-toml": (".toml",)}
+
+
+def workflows(default_project):
+    return sorted((default_project / ".github" / "workflows").glob("*.yml")) + sorted(
+        (TEMPLATE / ".github" / "workflows").glob("*.yml")
+    )
+
+
+def test_hadolint_finds_nothing_in_the_dockerfile(default_project, run_in):
+    result = run_in(default_project, "hadolint", "Dockerfile")
+    assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
+
+
+def test_the_image_runs_the_service_as_a_non_root_user_with_a_stdlib_healthcheck(default_project):
+    lines = (default_project / "Dockerfile").read_text().splitlines()
+    assert "USER 10001" in lines
+    assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py"]' in lines
+    assert any("python -m iris_classifier_service train" in line for line in lines)
+    assert 'CMD ["python", "-m", "iris_classifier_service.healthcheck"]' in " ".join(lines)
+
+
+def test_every_workflow_matches_the_github_schema(default_project, run_in):
+    result = run_in(
+        TEMPLATE,
+        "check-jsonschema",
+        "--builtin-schema",
+        "vendor.github-workflows",
+        *map(str, workflows(default_project)),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dependabot_files_match_their_schema(default_project, run_in):
+    files = [default_project / ".github" / "dependabot.yml", TEMPLATE / ".github" / "dependabot.yml"]
+    result = run_in(TEMPLATE, "check-jsonschema", "--builtin-schema", "vendor.dependabot", *map(str, files))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_finds_nothing_in_any_workflow(default_project, run_in):
+    files = [*workflows(default_project), default_project / ".github" / "dependabot.yml"]
+    result = run_in(TEMPLATE, "zizmor", "--offline", *map(str, files))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_pre_commit_config_validates(default_project, run_in):
+    result = run_in(default_project, "pre-commit", "validate-config", ".pre-commit-config.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_yaml_file_parses(default_project):
+    for path in [*default_project.rglob("*.y*ml"), *(TEMPLATE / ".github").rglob("*.y*ml")]:
+        assert yaml.safe_load(path.read_text(encoding="utf-8")) is not None, path
+
+
+def test_the_pre_commit_hooks_pass_when_run_directly(default_project, run_in, tmp_path):
+    config = yaml.safe_load((default_project / ".pre-commit-config.yaml").read_text())
+    hook_ids = [hook["id"] for repo in config["repos"] for hook in repo["hooks"]]
+    assert set(hook_ids) == set(HOOK_COMMANDS), "a hook was added or removed: update HOOK_COMMANDS"
+    copy = shutil.copytree(default_project, tmp_path / "copy")  # the fixers rewrite files they would fix
+    subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
+    listed = subprocess.run(["git", "ls-files", "--others", "--exclude-standard"], cwd=copy, capture_output=True)
+    files = listed.stdout.decode().split()  # what pre-commit --all-files would see once committed
+    for hook_id in hook_ids:
+        command = HOOK_COMMANDS[hook_id]
+        arguments = [] if command[0] == "ruff" else files
+        if hook_id in ONLY_FILES_ENDING:
+            arguments = [name for name in files if name.endswith(ONLY_FILES_ENDING[hook_id])]
+        result = run_in(copy, *command, *arguments)
+        assert result.returncode == 0, f"{hook_id}: {result.stdout}{result.stderr}"

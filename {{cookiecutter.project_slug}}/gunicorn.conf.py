@@ -1,0 +1,38 @@
+"""Gunicorn settings: the one way the service runs in production (`make serve`, the Docker CMD).
+
+Values come from config/config.yaml and its environment overrides, like everything else.
+"""
+
+import os
+from pathlib import Path
+
+from {{ cookiecutter.package_name }}.utils.helpers import JsonFormatter, load_config
+
+_config = load_config()
+
+wsgi_app = "{{ cookiecutter.package_name }}.api.app:create_app()"
+bind = [f"{_config.server.host}:{_config.server.port}"]
+# One worker per CPU this process may use: predictions are CPU-bound.
+workers = _config.server.workers or len(os.sched_getaffinity(0))
+worker_class = "sync"
+# Load the app (and so the model) once in the master; workers share its memory copy-on-write.
+preload_app = True
+timeout = _config.server.timeout_seconds
+graceful_timeout = _config.server.graceful_timeout_seconds
+keepalive = 5
+# Worker heartbeat files in memory, not on a container's (possibly slow) disk.
+_shared_memory = Path("/dev/shm")  # noqa: S108 -- gunicorn only touches its own heartbeat files there
+worker_tmp_dir = str(_shared_memory) if _shared_memory.is_dir() else None
+# The app logs one JSON line per request with its request id (api/app.py): that is the
+# access log, so gunicorn's own would only repeat it. Gunicorn's messages are JSON too.
+accesslog = None
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": JsonFormatter}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"level": _config.logging.level, "handlers": ["stderr"]},
+    "loggers": {"gunicorn.error": {"level": _config.logging.level, "handlers": ["stderr"], "propagate": False}},
+}
+# Gunicorn's runtime control socket is unused here, and it would write under $HOME.
+control_socket_disable = True

@@ -1,0 +1,69 @@
+"""How the service runs in production: gunicorn's settings and the container's health check."""
+
+import os
+import runpy
+import socket
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from {{ cookiecutter.package_name }}.healthcheck import (
+    check,
+)
+from {{ cookiecutter.package_name }}.utils.helpers import (
+    ENV_PREFIX,
+)
+
+
+@pytest.fixture
+def gunicorn_settings(monkeypatch, config_path):
+    """gunicorn.conf.py evaluated as gunicorn does, from the project folder, under given environment overrides."""
+
+    def load(**env):
+        monkeypatch.chdir(config_path.parents[1])
+        for key, value in env.items():
+            monkeypatch.setenv(ENV_PREFIX + key, value)
+        return runpy.run_path("gunicorn.conf.py")
+
+    return load
+
+
+def test_gunicorn_binds_and_times_out_as_configured(gunicorn_settings, make_config):
+    settings = gunicorn_settings(SERVER__PORT="9123", SERVER__WORKERS="3")
+    server = make_config().server
+    assert settings["bind"] == [f"{server.host}:9123"]
+    assert settings["workers"] == 3
+    assert settings["timeout"] == server.timeout_seconds
+    assert settings["graceful_timeout"] == server.graceful_timeout_seconds
+
+
+def test_gunicorn_loads_the_model_once_in_the_master(gunicorn_settings):
+    settings = gunicorn_settings()
+    assert settings["preload_app"] is True
+    assert settings["wsgi_app"] == "{{ cookiecutter.package_name }}.api.app:create_app()"
+
+
+def test_gunicorn_runs_one_worker_per_usable_cpu_by_default(gunicorn_settings):
+    assert gunicorn_settings()["workers"] == len(os.sched_getaffinity(0))
+
+
+@pytest.fixture
+def live_port(app):
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port
+    server.shutdown()
+
+
+def test_the_healthcheck_passes_against_a_live_service(make_config, live_port):
+    assert check(make_config(server={"port": live_port})) == 0
+
+
+def test_the_healthcheck_fails_when_nothing_answers(make_config, capsys):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert check(make_config(server={"port": port})) == 1
+    assert f"unhealthy: http://127.0.0.1:{port}/health" in capsys.readouterr().err
