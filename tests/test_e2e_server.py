@@ -230,7 +230,7 @@ def test_sigterm_mid_load_lets_in_flight_requests_finish_and_exits_0(installed_p
     assert code == 0
     # Every request a worker took up was answered in full. Connections still waiting in the
     # kernel's accept queue when gunicorn closed its socket were reset, never half-answered.
-    assert len(handled) >= 300, outcomes
+    assert len(handled) >= 200, outcomes  # the load was well under way
     assert {outcomes[number] for number in handled} == {"ok"}, outcomes
     unhandled = {outcome for number, outcome in outcomes.items() if number not in handled}
     assert unhandled <= {"refused", "ConnectionResetError", "BrokenPipeError", "RemoteDisconnected"}, outcomes
