@@ -1,6 +1,7 @@
 """Shared fixtures: one small real model trained per test session, and apps built around it."""
 
 import argparse
+import shutil
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,19 @@ def config(make_config, tmp_path_factory):
     trained = make_config(model={"artifact_path": str(artifact)})
     train_command(trained, argparse.Namespace(if_missing=False))
     return trained
+
+
+@pytest.fixture(scope="session")
+def copy_model(config):
+    """copy_model(target) copies the session's trained artifacts and metadata to `target` (a .skops path)."""
+
+    def copy(target):
+        source = Path(config.model.artifact_path)
+        for suffix in (".skops", ".onnx", ".json"):
+            shutil.copy(source.with_suffix(suffix), Path(target).with_suffix(suffix))
+        return target
+
+    return copy
 
 
 @pytest.fixture

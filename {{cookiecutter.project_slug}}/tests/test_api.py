@@ -1,6 +1,5 @@
 import json
 import logging
-import shutil
 
 import pytest
 
@@ -9,7 +8,6 @@ from {{ cookiecutter.package_name }}.api.app import (
 )
 from {{ cookiecutter.package_name }}.models.classifier import (
     ModelError,
-    metadata_path,
 )
 
 SETOSA = [5.1, 3.5, 1.4, 0.2]
@@ -202,14 +200,13 @@ def test_without_a_model_the_service_is_unready_and_says_why(unready_client, met
 
 @pytest.mark.parametrize(("retry_seconds", "status"), [(0, 200), (3600, 503)])
 def test_an_unready_service_looks_for_the_model_again_after_the_retry_interval(
-    make_config, config, tmp_path, retry_seconds, status
+    make_config, copy_model, tmp_path, retry_seconds, status
 ):
     artifact = tmp_path / "later.skops"
     server = {"require_model": False, "model_retry_seconds": retry_seconds}
     client = create_app(make_config(model={"artifact_path": str(artifact)}, server=server)).test_client()
     assert client.get("/ready").status_code == 503
-    shutil.copy(config.model.artifact_path, artifact)
-    shutil.copy(metadata_path(config.model.artifact_path), metadata_path(artifact))
+    copy_model(artifact)
     assert client.get("/ready").status_code == status
 
 

@@ -1,7 +1,8 @@
 import hashlib
 import json
-import shutil
+from pathlib import Path
 
+import numpy as np
 import pytest
 import sklearn
 from sklearn.pipeline import make_pipeline
@@ -16,8 +17,10 @@ from {{ cookiecutter.package_name }}.models import (
 )
 from {{ cookiecutter.package_name }}.models.classifier import (
     ModelError,
+    export_onnx,
     load_model,
     metadata_path,
+    onnx_path,
     save_model,
 )
 
@@ -29,12 +32,9 @@ def split(make_config):
 
 
 @pytest.fixture
-def saved(config, tmp_path):
-    """A private copy of the session's trained artifact and metadata, free to damage."""
-    artifact = tmp_path / "model.skops"
-    shutil.copy(config.model.artifact_path, artifact)
-    shutil.copy(metadata_path(config.model.artifact_path), metadata_path(artifact))
-    return artifact
+def saved(copy_model, tmp_path):
+    """A private copy of the session's trained artifacts and metadata, free to damage."""
+    return copy_model(tmp_path / "model.skops")
 
 
 def test_hyperparameters_come_from_the_config(make_config):
@@ -68,19 +68,53 @@ def test_saved_metadata_describes_the_model(config, split):
     assert len(metadata["artifact_sha256"]) == 64
 
 
-def test_predictions_are_labels_with_probabilities_summing_to_one(config, split):
-    model = load_model(config.model.artifact_path, [])
+@pytest.mark.parametrize("runtime", ["onnx", "sklearn"])
+def test_predictions_are_labels_with_probabilities_summing_to_one(config, split, runtime):
+    model = load_model(config.model.artifact_path, [], runtime)
+    assert model.runtime == runtime
     labels, probabilities = classifier.predict(model, split.test.features)
-    assert labels == model.estimator.predict(split.test.features).tolist()
-    for row in probabilities:
+    assert len(labels) == len(split.test.labels)
+    for label, row in zip(labels, probabilities, strict=True):
         assert list(row) == model.class_labels
         assert sum(row.values()) == pytest.approx(1)
+        assert label == max(row, key=row.get)
 
 
-def test_a_tampered_artifact_is_refused(saved):
-    saved.write_bytes(saved.read_bytes() + b"\0")
-    with pytest.raises(ModelError, match=r"sha256 does not match"):
-        load_model(saved, [])
+def test_onnx_predicts_exactly_as_scikit_learn_on_held_out_data(config, split):
+    onnx = classifier.predict(load_model(config.model.artifact_path, [], "onnx"), split.test.features)
+    sklearn_ = classifier.predict(load_model(config.model.artifact_path, [], "sklearn"), split.test.features)
+    assert onnx[0] == sklearn_[0]
+    for onnx_row, sklearn_row in zip(onnx[1], sklearn_[1], strict=True):
+        assert onnx_row == pytest.approx(sklearn_row, rel=0, abs=classifier.ONNX_TOLERANCE)
+
+
+def test_a_pipeline_onnx_cannot_convert_is_served_by_scikit_learn(tmp_path, split, saved):
+    pipeline = make_pipeline(FunctionTransformer(np.round), classifier.build_pipeline({})).fit(
+        split.train.features, split.train.labels
+    )
+    assert export_onnx(pipeline, split.test) is None
+    metadata = json.loads(metadata_path(saved).read_text())
+    save_model(pipeline, metadata, tmp_path / "custom.skops")
+    assert not onnx_path(tmp_path / "custom.skops").exists()
+    model = load_model(tmp_path / "custom.skops", ["numpy.round"], "onnx")
+    assert model.runtime == "sklearn"
+    assert classifier.predict(model, split.test.features)[0] == pipeline.predict(split.test.features).tolist()
+
+
+def test_an_onnx_copy_that_disagrees_is_dropped(monkeypatch, config, split):
+    estimator = classifier.train(classifier.build_pipeline({"max_iter": 500}), split.train)
+    assert export_onnx(estimator, split.test) is not None
+    monkeypatch.setattr(classifier, "ONNX_TOLERANCE", -1.0)  # no copy can be that close
+    assert export_onnx(estimator, split.test) is None
+
+
+@pytest.mark.parametrize("tampered", [Path, onnx_path], ids=["skops", "onnx"])
+@pytest.mark.parametrize("runtime", ["onnx", "sklearn"])
+def test_a_tampered_artifact_is_refused_whichever_runtime_serves(saved, tampered, runtime):
+    path = tampered(saved)
+    path.write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(ModelError, match=rf"{path.name}: sha256 does not match"):
+        load_model(saved, [], runtime)
 
 
 def test_a_missing_artifact_is_named(tmp_path):
@@ -109,7 +143,7 @@ def rewrite_metadata(artifact, **changes):
 def test_a_model_from_another_sklearn_version_is_refused(saved):
     rewrite_metadata(saved, sklearn_version="0.1")
     with pytest.raises(ModelError, match=r"trained with scikit-learn 0.1"):
-        load_model(saved, [])
+        load_model(saved, [], "sklearn")
 
 
 def test_a_corrupt_artifact_with_matching_sha256_is_named(saved):
@@ -117,7 +151,15 @@ def test_a_corrupt_artifact_with_matching_sha256_is_named(saved):
     saved.write_bytes(garbage)
     rewrite_metadata(saved, artifact_sha256=hashlib.sha256(garbage).hexdigest())
     with pytest.raises(ModelError, match=r"not a readable skops artifact"):
-        load_model(saved, [])
+        load_model(saved, [], "sklearn")
+
+
+def test_a_corrupt_onnx_copy_with_matching_sha256_is_named(saved):
+    garbage = b"not an onnx model"
+    onnx_path(saved).write_bytes(garbage)
+    rewrite_metadata(saved, onnx_sha256=hashlib.sha256(garbage).hexdigest())
+    with pytest.raises(ModelError, match=r"model.onnx: not a loadable ONNX model"):
+        load_model(saved, [], "onnx")
 
 
 def test_untrusted_types_are_refused_unless_configured(tmp_path, saved):
@@ -126,8 +168,8 @@ def test_untrusted_types_are_refused_unless_configured(tmp_path, saved):
     save_model(make_pipeline(FunctionTransformer(json.loads)), metadata, artifact)
     with pytest.raises(ModelError, match=r"untrusted type.*json.loads"):
         load_model(artifact, [])
-    assert load_model(artifact, ["json.loads"]).estimator.steps
+    assert load_model(artifact, ["json.loads"]).runtime == "sklearn"
 
 
 def test_saving_leaves_no_temporary_files(saved):
-    assert sorted(path.name for path in saved.parent.iterdir()) == ["model.json", "model.skops"]
+    assert sorted(path.name for path in saved.parent.iterdir()) == ["model.json", "model.onnx", "model.skops"]

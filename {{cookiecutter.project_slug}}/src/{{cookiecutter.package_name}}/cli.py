@@ -11,7 +11,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .data.data_loader import DataError, load_dataset, read_feature_csv, split_dataset
-from .models.classifier import ModelError, build_pipeline, describe, evaluate, load_model, predict, save_model, train
+from .models.classifier import (
+    ModelError,
+    build_pipeline,
+    describe,
+    evaluate,
+    export_onnx,
+    load_model,
+    predict,
+    save_model,
+    train,
+)
 from .utils.helpers import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config, setup_logging
 
 
@@ -29,13 +39,14 @@ def train_command(config: Config, args: argparse.Namespace) -> None:
         train_data=split.train,
         metrics=evaluate(estimator, split.test),
     )
-    saved = save_model(estimator, metadata, Path(config.model.artifact_path))
-    print(f"saved {config.model.artifact_path}: {saved['metrics']}")
+    onnx = export_onnx(estimator, split.test)
+    saved = save_model(estimator, metadata, Path(config.model.artifact_path), onnx)
+    print(f"saved {config.model.artifact_path} ({'with' if onnx else 'without'} ONNX export): {saved['metrics']}")
 
 
 def predict_command(config: Config, args: argparse.Namespace) -> None:
     """Predict every row of a CSV; write its columns plus the prediction and one probability per class."""
-    model = load_model(config.model.artifact_path, config.model.trusted_types)
+    model = load_model(config.model.artifact_path, config.model.trusted_types, config.model.runtime)
     features = read_feature_csv(args.input, model.feature_names)
     labels, probabilities = predict(model, features)
     probability_columns = [f"probability_{label}" for label in model.class_labels]

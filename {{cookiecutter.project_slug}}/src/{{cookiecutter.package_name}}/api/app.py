@@ -68,13 +68,17 @@ class ModelSlot:
     def _try_load(self) -> None:
         self._tried_at = time.monotonic()
         try:
-            self.model = load_model(self._model_config.artifact_path, self._model_config.trusted_types)
+            model = self._model_config
+            self.model = load_model(model.artifact_path, model.trusted_types, model.runtime)
         except ModelError as error:
             self.problem = str(error)
             log.error("no model loaded", extra={"reason": self.problem})
             return
         metadata = self.model.metadata
-        log.info("model loaded", extra={"model": metadata["name"], "version": metadata["version"]})
+        log.info(
+            "model loaded",
+            extra={"model": metadata["name"], "version": metadata["version"], "runtime": self.model.runtime},
+        )
 
     def ready_model(self) -> LoadedModel:
         """The model, or a 503 ApiError saying why there is none."""

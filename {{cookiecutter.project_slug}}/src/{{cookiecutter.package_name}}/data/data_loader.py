@@ -1,5 +1,7 @@
 """Load the training data, prove it is usable, and split it the same way every time.
 
+scikit-learn is imported only by the functions that train, so the server never pays for it.
+
 A bad data file must fail here, naming the row and column, rather than deep inside
 scikit-learn with a message about arrays.
 """
@@ -12,8 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_iris
-from sklearn.model_selection import train_test_split
 
 from ..utils.helpers import DataConfig
 
@@ -48,6 +48,8 @@ class Split:
 def load_dataset(config: DataConfig) -> Dataset:
     """The data set named by the config: scikit-learn's bundled iris, or a CSV file."""
     if config.source == "iris":
+        from sklearn.datasets import load_iris
+
         iris = load_iris()
         dataset = Dataset(iris.data, iris.target_names[iris.target].astype(str), list(IRIS_FEATURES))
     else:
@@ -133,6 +135,8 @@ def _check_trainable(dataset: Dataset) -> None:
 
 def split_dataset(dataset: Dataset, test_size: float, random_state: int) -> Split:
     """A stratified, seeded train/test split: the same rows on every run."""
+    from sklearn.model_selection import train_test_split
+
     x_train, x_test, y_train, y_test = train_test_split(
         dataset.features,
         dataset.labels,

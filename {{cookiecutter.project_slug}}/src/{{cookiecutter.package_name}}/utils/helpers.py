@@ -50,11 +50,13 @@ class ModelConfig:
     name: str
     version: str
     artifact_path: str
+    runtime: str
     trusted_types: list[str]
     hyperparameters: dict[str, Any]
 
     def __post_init__(self):
         _require(self.artifact_path.endswith(".skops"), "model.artifact_path", "must end in .skops")
+        _require(self.runtime in ("onnx", "sklearn"), "model.runtime", "must be 'onnx' or 'sklearn'")
 
 
 @dataclasses.dataclass(frozen=True)
