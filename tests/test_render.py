@@ -24,6 +24,7 @@ EXPECTED_FILES = {
     "src/iris_classifier_service/__main__.py",
     "src/iris_classifier_service/cli.py",
     "src/iris_classifier_service/healthcheck.py",
+    "src/iris_classifier_service/loadtest.py",
     "src/iris_classifier_service/api/__init__.py",
     "src/iris_classifier_service/api/app.py",
     "src/iris_classifier_service/api/validation.py",

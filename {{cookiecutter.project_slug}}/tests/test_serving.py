@@ -1,5 +1,6 @@
 """How the service runs in production: gunicorn's settings and the container's health check."""
 
+import json
 import os
 import runpy
 import socket
@@ -8,6 +9,9 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from {{ cookiecutter.package_name }} import (
+    loadtest,
+)
 from {{ cookiecutter.package_name }}.healthcheck import (
     check,
 )
@@ -67,3 +71,20 @@ def test_the_healthcheck_fails_when_nothing_answers(make_config, capsys):
         port = probe.getsockname()[1]
     assert check(make_config(server={"port": port})) == 1
     assert f"unhealthy: http://127.0.0.1:{port}/health" in capsys.readouterr().err
+
+
+def test_the_load_test_reports_figures_from_a_live_service(live_port, capsys):
+    url = f"http://127.0.0.1:{live_port}"
+    assert loadtest.main(["--url", url, "--requests", "40", "--concurrency", "4", "--batch", "3"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["outcomes"] == {"200": 40}
+    assert figures["rows_per_second"] == pytest.approx(figures["requests_per_second"] * 3, rel=0.01)
+    assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+
+
+def test_the_load_test_fails_when_requests_fail():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert loadtest.run(f"http://127.0.0.1:{port}", 3, 1, 1)["outcomes"] == {"ConnectionRefusedError": 3}
+    assert loadtest.main(["--url", f"http://127.0.0.1:{port}", "--requests", "2"]) == 1

@@ -1,0 +1,76 @@
+"""A small load test for a running service (`make loadtest`, or this module with --help).
+
+Standard library only, one new connection per request (as gunicorn's sync workers serve them),
+a fixed number of requests from a few threads: requests per second, latency percentiles, and
+every answer that was not a 200. Aim it only at a server you run.
+"""
+
+import argparse
+import http.client
+import json
+import statistics
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+EXAMPLE_ROW = [5.1, 3.5, 1.4, 0.2]
+
+
+def run(url: str, requests: int, concurrency: int, batch: int) -> dict:
+    """POST `requests` predictions of `batch` rows each to `url` + /predict; return the figures."""
+    target = urlsplit(url)
+    body = json.dumps({"instances": [EXAMPLE_ROW] * batch} if batch > 1 else {"features": EXAMPLE_ROW})
+    latencies: list[float] = []
+    outcomes: Counter = Counter()
+    lock = threading.Lock()
+
+    def one(_index: int) -> None:
+        started = time.perf_counter()
+        connection = http.client.HTTPConnection(target.hostname, target.port or 80, timeout=30)
+        try:
+            connection.request("POST", "/predict", body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            response.read()
+            outcome = str(response.status)
+        except (OSError, http.client.HTTPException) as error:
+            outcome = type(error).__name__
+        finally:
+            connection.close()
+        with lock:
+            latencies.append(time.perf_counter() - started)
+            outcomes[outcome] += 1
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(requests)))
+    elapsed = time.perf_counter() - started
+    percentiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+    return {
+        "requests_per_second": round(requests / elapsed, 1),
+        "rows_per_second": round(requests * batch / elapsed, 1),
+        "p50_ms": round(percentiles[49] * 1000, 2),
+        "p99_ms": round(percentiles[98] * 1000, 2),
+        "outcomes": dict(outcomes),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="{{ cookiecutter.package_name }}.loadtest",
+        description=__doc__.splitlines()[0],
+    )
+    parser.add_argument("--url", default="http://127.0.0.1:8000", help="the service (%(default)s)")
+    parser.add_argument("--requests", type=int, default=2000, help="how many requests (%(default)s)")
+    parser.add_argument("--concurrency", type=int, default=8, help="threads sending them (%(default)s)")
+    parser.add_argument("--batch", type=int, default=1, help="rows per request (%(default)s)")
+    args = parser.parse_args(argv)
+    figures = run(args.url, args.requests, args.concurrency, args.batch)
+    print(json.dumps(figures, indent=2))
+    return 0 if set(figures["outcomes"]) == {"200"} else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
