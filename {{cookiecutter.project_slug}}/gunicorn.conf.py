@@ -19,6 +19,14 @@ workers = _config.server.workers or len(os.sched_getaffinity(0))
 worker_class = "sync"
 # Load the app (and so the model) once in the master; workers share its memory copy-on-write.
 preload_app = True
+
+
+def post_worker_init(worker):
+    """Ready the model's runtime in each worker, after the fork; a model that cannot be made
+    ready stops the worker from booting, and so gunicorn from starting."""
+    worker.wsgi.extensions["model_slot"].warm_up()
+
+
 timeout = _config.server.timeout_seconds
 graceful_timeout = _config.server.graceful_timeout_seconds
 keepalive = 5

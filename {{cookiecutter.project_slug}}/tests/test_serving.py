@@ -1,10 +1,12 @@
 """How the service runs in production: gunicorn's settings and the container's health check."""
 
+import hashlib
 import json
 import os
 import runpy
 import socket
 import threading
+import types
 
 import pytest
 from werkzeug.serving import make_server
@@ -12,8 +14,14 @@ from werkzeug.serving import make_server
 from {{ cookiecutter.package_name }} import (
     loadtest,
 )
+from {{ cookiecutter.package_name }}.api.app import (
+    create_app,
+)
 from {{ cookiecutter.package_name }}.healthcheck import (
     check,
+)
+from {{ cookiecutter.package_name }}.models.classifier import (
+    ModelError,
 )
 from {{ cookiecutter.package_name }}.utils.helpers import (
     ENV_PREFIX,
@@ -46,6 +54,21 @@ def test_gunicorn_loads_the_model_once_in_the_master(gunicorn_settings):
     settings = gunicorn_settings()
     assert settings["preload_app"] is True
     assert settings["wsgi_app"] == "{{ cookiecutter.package_name }}.api.app:create_app()"
+
+
+def test_each_worker_readies_the_model_after_the_fork_and_refuses_to_boot_without(
+    gunicorn_settings, make_config, copy_model, tmp_path
+):
+    artifact = copy_model(tmp_path / "model.skops")
+    broken = b"not an onnx model"
+    artifact.with_suffix(".onnx").write_bytes(broken)
+    metadata = json.loads(artifact.with_suffix(".json").read_text())
+    metadata["onnx_sha256"] = hashlib.sha256(broken).hexdigest()
+    artifact.with_suffix(".json").write_text(json.dumps(metadata))
+    app = create_app(make_config(model={"artifact_path": str(artifact)}))  # the master: no onnxruntime yet
+    worker = types.SimpleNamespace(wsgi=app)  # what gunicorn hands the hook: the worker and its app
+    with pytest.raises(ModelError, match=r"not a loadable ONNX model"):
+        gunicorn_settings()["post_worker_init"](worker)
 
 
 def test_gunicorn_runs_one_worker_per_usable_cpu_by_default(gunicorn_settings):

@@ -62,7 +62,9 @@ def serve_command(config: Config, _args: argparse.Namespace) -> None:
     """Flask's development server, for trying things out; production uses gunicorn."""
     from .api.app import create_app
 
-    create_app(config).run(host=config.server.host, port=config.server.port)
+    app = create_app(config)
+    app.extensions["model_slot"].warm_up()
+    app.run(host=config.server.host, port=config.server.port)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -60,6 +60,12 @@ class LoadedModel:
     def class_labels(self) -> list[str]:
         return self.metadata["class_labels"]
 
+    def warm_up(self) -> None:
+        """Make the runtime ready in this process (raises ModelError if it cannot be)."""
+        warm_up = getattr(self.probabilities, "warm_up", None)
+        if warm_up:
+            warm_up()
+
 
 def build_pipeline(hyperparameters: Mapping[str, Any]) -> Pipeline:
     """Scaling then logistic regression, with hyper-parameters from the config."""
@@ -129,7 +135,7 @@ def export_onnx(estimator: Pipeline, held_out: Dataset) -> bytes | None:
         log.warning("no ONNX export, scikit-learn will serve", extra={"reason": str(error)})
         return None
     data = exported.SerializeToString()
-    exported_scores = _onnx_scorer(data, "the ONNX export")(held_out.features)
+    exported_scores = OnnxScorer(data, "the ONNX export")(held_out.features)
     difference = np.abs(exported_scores - estimator.predict_proba(held_out.features)).max()
     if difference > ONNX_TOLERANCE:
         log.warning("ONNX export disagrees with scikit-learn, dropped", extra={"difference": float(difference)})
@@ -196,7 +202,7 @@ def load_model(artifact_path: Path, trusted_types: list[str], runtime: str = "on
         onnx = _read_artifact(onnx_path(artifact_path))
         _check_sha256(onnx_path(artifact_path), onnx, metadata["onnx_sha256"])
         if runtime == "onnx":
-            return LoadedModel(metadata, _onnx_scorer(onnx, onnx_path(artifact_path)), "onnx")
+            return LoadedModel(metadata, OnnxScorer(onnx, onnx_path(artifact_path)), "onnx")
     estimator = _load_skops(artifact_path, data, metadata, trusted_types)
     return LoadedModel(metadata, functools.partial(_sklearn_scores, estimator), "sklearn")
 
@@ -256,26 +262,38 @@ def _sklearn_scores(estimator: Pipeline, features: np.ndarray) -> np.ndarray:
         return estimator.predict_proba(features)
 
 
-def _onnx_scorer(data: bytes, source: object) -> Callable[[np.ndarray], np.ndarray]:
-    """A function from rows to class probabilities, backed by one onnxruntime session."""
-    import onnxruntime
+class OnnxScorer:
+    """Rows -> class probabilities with onnxruntime, one session per process.
 
-    options = onnxruntime.SessionOptions()
-    # One thread per call: gunicorn's workers are the parallelism, and a session made before
-    # the fork must own no thread pool.
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    try:
-        session = onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
-    except Exception as error:  # onnxruntime raises its own exception types
-        raise ModelError(f"{source}: not a loadable ONNX model ({error})") from None
-    (input_name,) = [node.name for node in session.get_inputs()]
-    outputs = ["probabilities"]
+    The session is made in the process that scores, on first use or on `warm_up()`: onnxruntime
+    must not even be imported before gunicorn forks its workers (a forked worker then hangs when
+    it exits, so every SIGTERM would wait out the graceful timeout).
+    """
 
-    def scores(features: np.ndarray) -> np.ndarray:
-        return session.run(outputs, {input_name: features})[0]
+    def __init__(self, data: bytes, source: object):
+        self._data, self._source = data, source
+        self._session: Any = None
+        self._owner_pid = 0
 
-    return scores
+    def warm_up(self) -> None:
+        if self._owner_pid == os.getpid():
+            return
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        # One thread per call: gunicorn's workers are the parallelism.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        try:
+            self._session = onnxruntime.InferenceSession(self._data, options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # onnxruntime raises its own exception types
+            raise ModelError(f"{self._source}: not a loadable ONNX model ({error})") from None
+        (self._input_name,) = [node.name for node in self._session.get_inputs()]
+        self._owner_pid = os.getpid()
+
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        self.warm_up()
+        return self._session.run(["probabilities"], {self._input_name: features})[0]
 
 
 def predict(model: LoadedModel, features: np.ndarray) -> tuple[list[str], list[dict[str, float]]]:
