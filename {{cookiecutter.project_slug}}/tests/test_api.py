@@ -60,8 +60,9 @@ def test_model_returns_the_saved_metadata(client):
 def test_predict_accepts_every_documented_form(client, config, payload):
     body = client.post("/predict", json=payload).get_json()
     assert body["predictions"] == ["setosa"]
-    assert body["probabilities"][0]["setosa"] > 0.9
-    assert sum(body["probabilities"][0].values()) == pytest.approx(1)
+    assert body["classes"] == ["setosa", "versicolor", "virginica"]
+    assert body["probabilities"][0][0] > 0.9
+    assert sum(body["probabilities"][0]) == pytest.approx(1)
     assert body["model"] == {"name": config.model.name, "version": config.model.version}
 
 

@@ -54,7 +54,7 @@ def predict_command(config: Config, args: argparse.Namespace) -> None:
         writer = csv.writer(file)
         writer.writerow([*model.feature_names, "prediction", *probability_columns])
         for row, label, scores in zip(features.tolist(), labels, probabilities, strict=True):
-            writer.writerow([*row, label, *(round(scores[name], 6) for name in model.class_labels)])
+            writer.writerow([*row, label, *(round(score, 6) for score in scores)])
     print(f"wrote {len(labels)} predictions to {args.output}")
 
 

@@ -60,6 +60,10 @@ class LoadedModel:
     def class_labels(self) -> list[str]:
         return self.metadata["class_labels"]
 
+    @functools.cached_property
+    def label_array(self) -> np.ndarray:
+        return np.array(self.class_labels, dtype=object)
+
     def warm_up(self) -> None:
         """Make the runtime ready in this process (raises ModelError if it cannot be)."""
         warm_up = getattr(self.probabilities, "warm_up", None)
@@ -296,9 +300,7 @@ class OnnxScorer:
         return self._session.run(["probabilities"], {self._input_name: features})[0]
 
 
-def predict(model: LoadedModel, features: np.ndarray) -> tuple[list[str], list[dict[str, float]]]:
-    """Labels and per-class probabilities for rows already validated as finite numbers."""
+def predict(model: LoadedModel, features: np.ndarray) -> tuple[list[str], list[list[float]]]:
+    """Labels, and per-class probabilities in `class_labels` order, for rows already validated as finite."""
     probabilities = model.probabilities(features)
-    labels = model.class_labels
-    predicted = [labels[index] for index in probabilities.argmax(axis=1)]
-    return predicted, [dict(zip(labels, row, strict=True)) for row in probabilities.tolist()]
+    return model.label_array[probabilities.argmax(axis=1)].tolist(), probabilities.tolist()

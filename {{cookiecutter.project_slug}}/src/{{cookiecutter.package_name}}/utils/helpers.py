@@ -6,7 +6,6 @@ instead of surfacing later as a wrong behaviour.
 """
 
 import dataclasses
-import json
 import logging
 import os
 import types
@@ -15,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
 DEFAULT_CONFIG_PATH = Path("config/config.yaml")
@@ -231,7 +231,7 @@ class JsonFormatter(logging.Formatter):
             entry[key] = fields[key]
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return orjson.dumps(entry, default=str).decode()
 
 
 def setup_logging(level: str) -> None:
