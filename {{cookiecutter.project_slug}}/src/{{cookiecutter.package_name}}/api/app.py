@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..models.classifier import LoadedModel, ModelError, load_model, predict
 from ..utils.helpers import Config, load_config, secret_key, setup_logging
+from .inference_protocol import inference_protocol
 from .validation import ApiError, features_from_payload
 
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -74,6 +75,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.extensions["model_slot"] = ModelSlot(config)
     app.register_blueprint(api)
+    app.register_blueprint(inference_protocol)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
