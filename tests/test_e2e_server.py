@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -146,6 +147,25 @@ def test_the_images_healthcheck_passes_against_the_server_and_fails_without_it(s
     command = docker_healthcheck(installed_project)
     assert server.run(command).returncode == 0
     assert server.run(command, server__port=free_port()).returncode == 1
+
+
+def predictions_answered(port) -> float:
+    """http_requests_total for successful POST /predict, as Prometheus would read it from /metrics."""
+    text = request(port, "GET", "/metrics")[2]
+    wanted = {"route": "/predict", "method": "POST", "status": "200"}
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "http_requests_total" and sample.labels == wanted
+    )
+
+
+def test_metrics_add_up_across_both_workers(server):
+    before = predictions_answered(server.port)
+    outcomes = Counter(load(server.port, total=400, clients=8).values())
+    assert outcomes == {"ok": 400}
+    assert predictions_answered(server.port) - before == 400
 
 
 BAD_REQUESTS = [

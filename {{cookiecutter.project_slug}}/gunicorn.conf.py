@@ -3,7 +3,10 @@
 Values come from config/config.yaml and its environment overrides, like everything else.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from gunicorn.glogging import Logger
@@ -11,6 +14,33 @@ from gunicorn.glogging import Logger
 from {{ cookiecutter.package_name }}.utils.helpers import JsonFormatter, load_config
 
 _config = load_config()
+
+# Metrics: every worker writes its numbers to this folder, new for each start and removed when
+# the master exits however it exits; it must be set before anything imports prometheus_client
+# (the app does, when gunicorn preloads it).
+_shared_memory = Path("/dev/shm")  # noqa: S108 -- only gunicorn's and prometheus' own files go there
+_in_memory = str(_shared_memory) if _shared_memory.is_dir() else None
+_metrics_dir = Path(tempfile.mkdtemp(prefix="metrics-", dir=_in_memory))
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
+
+
+def child_exit(server, worker):
+    """A dead worker's gauges stop counting; its counters stay in the sums."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+_master_pid = os.getpid()
+
+
+def _remove_metrics_dir():
+    if os.getpid() == _master_pid:  # forked workers inherit this hook: only the master cleans up
+        shutil.rmtree(_metrics_dir, ignore_errors=True)
+
+
+atexit.register(_remove_metrics_dir)
+
 
 wsgi_app = "{{ cookiecutter.package_name }}.api.app:create_app()"
 bind = [f"{_config.server.host}:{_config.server.port}"]
@@ -31,8 +61,7 @@ timeout = _config.server.timeout_seconds
 graceful_timeout = _config.server.graceful_timeout_seconds
 keepalive = 5
 # Worker heartbeat files in memory, not on a container's (possibly slow) disk.
-_shared_memory = Path("/dev/shm")  # noqa: S108 -- gunicorn only touches its own heartbeat files there
-worker_tmp_dir = str(_shared_memory) if _shared_memory.is_dir() else None
+worker_tmp_dir = _in_memory
 # The app logs one JSON line per request with its request id (api/app.py): that is the
 # access log, so gunicorn's own stays off (it would repeat it, and cost 7 % of each request).
 

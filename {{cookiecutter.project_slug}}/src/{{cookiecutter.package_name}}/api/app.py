@@ -14,10 +14,11 @@ import orjson
 from flask import Blueprint, Flask, Request, Response, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from ..models.classifier import LoadedModel, ModelError, load_model, predict
 from ..utils.helpers import Config, load_config, secret_key, setup_logging
+from . import metrics
 from .inference_protocol import inference_protocol
 from .validation import ApiError, features_from_payload
 
@@ -71,6 +72,7 @@ def create_app(config: Config | None = None) -> Flask:
         SECRET_KEY=secret_key(config),
         MAX_CONTENT_LENGTH=config.server.max_request_bytes,
         MAX_BATCH_ROWS=config.server.max_batch_rows,
+        ENABLE_METRICS=config.server.enable_metrics,
         SERVICE_CONFIG=config,
     )
     app.extensions["model_slot"] = ModelSlot(config)
@@ -109,6 +111,7 @@ class ModelSlot:
             log.error("no model loaded", extra={"reason": self.problem})
             return
         metadata = self.model.metadata
+        metrics.MODEL_INFO.labels(metadata["name"], metadata["version"], metadata["created_at"]).set(1)
         log.info(
             "model loaded",
             extra={"model": metadata["name"], "version": metadata["version"], "runtime": self.model.runtime},
@@ -142,6 +145,10 @@ def _start_request() -> None:
 @api.after_app_request
 def _finish_request(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.request_id
+    seconds = time.perf_counter() - g.started
+    if current_app.config["ENABLE_METRICS"]:
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.observe_request(route, request.method, response.status_code, seconds)
     if log.isEnabledFor(logging.INFO):
         log.info(
             "request",
@@ -149,7 +156,7 @@ def _finish_request(response: Response) -> Response:
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
+                "duration_ms": round(seconds * 1000, 3),
                 "request_id": g.request_id,
             },
         )
@@ -179,6 +186,7 @@ def predict_route():
     model = _ready_model()
     features = features_from_payload(request.get_json(), model.feature_names, current_app.config["MAX_BATCH_ROWS"])
     labels, probabilities = predict(model, features)
+    metrics.count_predictions(model.metadata["version"], labels)
     return jsonify(
         predictions=labels,
         classes=model.class_labels,
@@ -187,9 +195,20 @@ def predict_route():
     )
 
 
+@api.get("/metrics")
+def metrics_route():
+    """Prometheus' scrape target (server.enable_metrics); its own requests are not counted."""
+    if not current_app.config["ENABLE_METRICS"]:
+        raise NotFound("metrics are disabled (server.enable_metrics)")
+    data, content_type = metrics.exposition()
+    return Response(data, content_type=content_type)
+
+
 def error_response(status: int, code: str, message: str, details: list | None = None) -> tuple[Response, int]:
     """The one error shape of the API: {"error": {"code", "message", "request_id"[, "details"]}}."""
     error = {"code": code, "message": message, "request_id": g.get("request_id")}
+    if request.endpoint == "api.predict_route":
+        metrics.PREDICTION_ERRORS.labels(code).inc()
     if details:
         error["details"] = details
     return jsonify(error=error), status

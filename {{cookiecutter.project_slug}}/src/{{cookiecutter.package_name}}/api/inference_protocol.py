@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from ..models.classifier import LoadedModel, predict
+from . import metrics
 from .validation import ApiError, features_from_payload
 
 NUMERIC_DATATYPES = ("FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
@@ -115,6 +116,7 @@ def infer(name: str, version: str | None = None):
     rows = _rows(body.get("inputs"), len(model.feature_names))
     features = features_from_payload({"instances": rows}, model.feature_names, current_app.config["MAX_BATCH_ROWS"])
     labels, probabilities = predict(model, features)
+    metrics.count_predictions(model.metadata["version"], labels)
     outputs = {
         "label": {"name": "label", "shape": [len(labels)], "datatype": "BYTES", "data": labels},
         "probabilities": {

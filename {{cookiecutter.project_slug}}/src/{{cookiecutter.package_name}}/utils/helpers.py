@@ -70,6 +70,7 @@ class ServerConfig:
     workers: int | None
     timeout_seconds: int
     graceful_timeout_seconds: int
+    enable_metrics: bool
 
     def __post_init__(self):
         _require(0 < self.port < 65536, "server.port", "must be between 1 and 65535")

@@ -1,0 +1,81 @@
+"""GET /metrics: Prometheus' view of the traffic, read back through its own text parser."""
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from {{ cookiecutter.package_name }}.api.app import (
+    create_app,
+)
+
+SETOSA = [5.1, 3.5, 1.4, 0.2]
+VIRGINICA = [6.7, 3.0, 5.2, 2.3]
+
+
+def scrape(client) -> dict[tuple, float]:
+    """Every sample of /metrics, keyed by (name, sorted labels)."""
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.get_data(as_text=True))
+        for sample in family.samples
+    }
+
+
+def change(before, after, name, **labels):
+    key = (name, tuple(sorted(labels.items())))
+    return after.get(key, 0) - before.get(key, 0)
+
+
+def test_requests_are_counted_by_route_method_and_status(client):
+    before = scrape(client)
+    for _ in range(3):
+        client.post("/predict", json={"features": SETOSA})
+    client.post("/predict", json={"features": [1]})
+    after = scrape(client)
+    assert change(before, after, "http_requests_total", route="/predict", method="POST", status="200") == 3
+    assert change(before, after, "http_requests_total", route="/predict", method="POST", status="422") == 1
+    assert change(before, after, "http_request_duration_seconds_count", route="/predict") == 4
+
+
+def test_predictions_are_counted_by_model_version_and_class(client, config):
+    before = scrape(client)
+    client.post("/predict", json={"instances": [SETOSA, SETOSA, VIRGINICA]})
+    after = scrape(client)
+    version = config.model.version
+    assert change(before, after, "predictions_total", model_version=version, label="setosa") == 2
+    assert change(before, after, "predictions_total", model_version=version, label="virginica") == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [({"features": [1]}, "invalid_input"), ({"instances": [SETOSA] * 1001}, "batch_too_large")],
+)
+def test_prediction_errors_are_counted_by_code(client, body, code):
+    before = scrape(client)
+    client.post("/predict", json=body)
+    assert change(before, scrape(client), "prediction_errors_total", code=code) == 1
+
+
+def test_probes_and_scrapes_are_not_traffic(client):
+    before = scrape(client)
+    for path in ("/health", "/ready", "/metrics", "/v2/health/live", "/v2/health/ready"):
+        client.get(path)
+    after = scrape(client)
+    counted = {key for key in after if key[0] == "http_requests_total" and after[key] != before.get(key, 0)}
+    assert counted == set()
+
+
+def test_the_served_model_is_described(client, config):
+    metadata = client.get("/model").get_json()
+    info = {"name": metadata["name"], "version": metadata["version"], "trained_at": metadata["created_at"]}
+    assert scrape(client)[("model_info", tuple(sorted(info.items())))] == 1
+
+
+def test_metrics_can_be_switched_off(make_config, config):
+    app = create_app(make_config(model={"artifact_path": config.model.artifact_path}, server={"enable_metrics": False}))
+    client = app.test_client()
+    response = client.get("/metrics")
+    assert response.status_code == 404
+    assert "server.enable_metrics" in response.get_json()["error"]["message"]
