@@ -51,6 +51,7 @@ INVALID = [
     ({"package_name": "flask"}, "package_name 'flask': would shadow the module 'flask'"),
     ({"package_name": "sklearn"}, "package_name 'sklearn': would shadow"),
     ({"package_name": "yaml"}, "package_name 'yaml': would shadow"),
+    ({"package_name": "onnxruntime"}, "package_name 'onnxruntime': would shadow"),
     ({"package_name": "test"}, "package_name 'test': would shadow"),
     ({"package_name": "json"}, "package_name 'json': would shadow"),
     ({"author_email": "not-an-email"}, "author_email 'not-an-email': is not an email address"),
