@@ -88,12 +88,17 @@ def test_the_healthcheck_passes_against_a_live_service(make_config, live_port):
     assert check(make_config(server={"port": live_port})) == 0
 
 
-def test_the_healthcheck_fails_when_nothing_answers(make_config, capsys):
+@pytest.fixture
+def dead_port():
+    """A loopback port where nothing listens."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    assert check(make_config(server={"port": port})) == 1
-    assert f"unhealthy: http://127.0.0.1:{port}/health" in capsys.readouterr().err
+        return probe.getsockname()[1]
+
+
+def test_the_healthcheck_fails_when_nothing_answers(make_config, capsys, dead_port):
+    assert check(make_config(server={"port": dead_port})) == 1
+    assert f"unhealthy: http://127.0.0.1:{dead_port}/health" in capsys.readouterr().err
 
 
 def test_the_load_test_reports_figures_from_a_live_service(live_port, capsys):
@@ -105,9 +110,7 @@ def test_the_load_test_reports_figures_from_a_live_service(live_port, capsys):
     assert 0 < figures["p50_ms"] <= figures["p99_ms"]
 
 
-def test_the_load_test_fails_when_requests_fail():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    assert loadtest.run(f"http://127.0.0.1:{port}", 3, 1, 1)["outcomes"] == {"ConnectionRefusedError": 3}
-    assert loadtest.main(["--url", f"http://127.0.0.1:{port}", "--requests", "2"]) == 1
+def test_the_load_test_fails_when_requests_fail(dead_port):
+    url = f"http://127.0.0.1:{dead_port}"
+    assert loadtest.run(url, 3, 1, 1)["outcomes"] == {"ConnectionRefusedError": 3}
+    assert loadtest.main(["--url", url, "--requests", "2"]) == 1
