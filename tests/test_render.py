@@ -29,6 +29,7 @@ EXPECTED_FILES = {
     "src/iris_classifier_service/api/app.py",
     "src/iris_classifier_service/api/inference_protocol.py",
     "src/iris_classifier_service/api/metrics.py",
+    "src/iris_classifier_service/api/openapi.py",
     "src/iris_classifier_service/api/validation.py",
     "src/iris_classifier_service/data/__init__.py",
     "src/iris_classifier_service/data/data_loader.py",
@@ -44,6 +45,7 @@ EXPECTED_FILES = {
     "tests/test_helpers.py",
     "tests/test_inference_protocol.py",
     "tests/test_metrics.py",
+    "tests/test_openapi.py",
     "tests/test_serving.py",
 }
 # A Jinja tag naming cookiecutter, or a raw block (which guards GitHub's own ${{ }} expressions).

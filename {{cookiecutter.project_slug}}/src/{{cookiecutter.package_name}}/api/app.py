@@ -16,11 +16,12 @@ from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException, NotFound
 
-from ..models.classifier import LoadedModel, ModelError, load_model, predict
+from ..models.classifier import LoadedModel, ModelError, UnscorableRows, load_model, predict
 from ..utils.helpers import Config, load_config, secret_key, setup_logging
 from . import metrics
 from .inference_protocol import inference_protocol
-from .validation import ApiError, features_from_payload
+from .openapi import openapi
+from .validation import MAX_DETAILS, ApiError, features_from_payload
 
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 ERROR_CODES = {
@@ -65,7 +66,7 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the app; with no argument, from config/config.yaml (and its environment overrides)."""
     config = config or load_config()
     setup_logging(config.logging.level)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # a JSON API: no /static route
     app.session_interface = CookieOnlySessions()
     app.json = OrjsonProvider(app)
     app.config.from_mapping(
@@ -78,7 +79,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["model_slot"] = ModelSlot(config)
     app.register_blueprint(api)
     app.register_blueprint(inference_protocol)
+    app.register_blueprint(openapi)
     app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(UnscorableRows, _unscorable)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
@@ -216,6 +219,11 @@ def error_response(status: int, code: str, message: str, details: list | None = 
 
 def _api_error(error: ApiError):
     return error_response(error.status, error.code, error.message, error.details)
+
+
+def _unscorable(error: UnscorableRows):
+    details = [{"row": row, "problem": "values too large for the model to score"} for row in error.rows]
+    return error_response(422, "invalid_input", str(error), details[:MAX_DETAILS])
 
 
 def _http_error(error: HTTPException):

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from ..models.classifier import LoadedModel, predict
+from ..models.classifier import LoadedModel, UnscorableRows, predict
 from . import metrics
 from .validation import ApiError, features_from_payload
 
@@ -26,6 +26,11 @@ inference_protocol = Blueprint("inference_protocol", __name__, url_prefix="/v2")
 def _api_error(error: ApiError):
     """The protocol names only 400 for bad input: validation's 422 becomes 400; 404, 413 and 503 stay."""
     return {"error": error.message}, 400 if error.status == 422 else error.status
+
+
+@inference_protocol.errorhandler(UnscorableRows)
+def _unscorable(error: UnscorableRows):
+    return {"error": str(error)}, 400
 
 
 @inference_protocol.errorhandler(HTTPException)

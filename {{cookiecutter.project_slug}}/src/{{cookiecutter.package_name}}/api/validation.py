@@ -6,13 +6,15 @@ which lets the model skip its own (slower) input checks.
 """
 
 import itertools
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 MAX_DETAILS = 20
+# The largest magnitude a feature may have: far beyond any real measurement, and far enough below the
+# float range (1.8e308) that scaling a row and weighing it cannot overflow to Infinity.
+MAX_MAGNITUDE = 1e300
 NUMBER_TYPES = (int, float)
 NUMBER_TYPE_SET = frozenset(NUMBER_TYPES)
 
@@ -59,7 +61,7 @@ def features_from_payload(payload: Any, feature_names: Sequence[str], max_rows: 
 
 
 def _plain_matrix(rows: list, width: int) -> np.ndarray | None:
-    """The common case, checked in a few C-speed passes: lists of `width` ints and floats, all finite.
+    """The common case, checked in a few C-speed passes: lists of `width` ints and floats, all within MAX_MAGNITUDE.
 
     None sends the rows through the slow path below, which names every problem."""
     if not all(type(row) is list and len(row) == width for row in rows):
@@ -70,7 +72,7 @@ def _plain_matrix(rows: list, width: int) -> np.ndarray | None:
         matrix = np.array(rows, dtype=np.float64)
     except OverflowError:
         return None
-    return matrix if np.isfinite(matrix).all() else None
+    return matrix if (np.abs(matrix) <= MAX_MAGNITUDE).all() else None
 
 
 def _row_values(row: Any, index: int, names: Sequence[str], problems: list[dict]) -> list:
@@ -109,11 +111,9 @@ def _row_values(row: Any, index: int, names: Sequence[str], problems: list[dict]
 def _value_problem(value: Any) -> str | None:
     if type(value) not in NUMBER_TYPES:
         return f"must be a number, not {_json_type(value)}"
-    try:
-        finite = math.isfinite(value)
-    except OverflowError:
-        finite = False
-    return None if finite else "must be a finite number (not NaN, Infinity or beyond the float range)"
+    if abs(value) <= MAX_MAGNITUDE:  # False for NaN; exact for integers of any size
+        return None
+    return f"must be a finite number of magnitude at most {MAX_MAGNITUDE:g} (not NaN or Infinity)"
 
 
 def _json_type(value: Any) -> str:

@@ -44,6 +44,14 @@ class ModelError(RuntimeError):
     """The model artifact cannot be trusted or used."""
 
 
+class UnscorableRows(ValueError):  # noqa: N818 - named for what the caller is told
+    """Finite rows whose values are too large for the model: their probabilities overflowed."""
+
+    def __init__(self, rows: list[int]):
+        super().__init__(f"row {rows[0]}: values too large for the model to score (its probabilities overflow)")
+        self.rows = rows
+
+
 @dataclasses.dataclass(frozen=True)
 class LoadedModel:
     """A verified model: its metadata, and the function that scores rows with the chosen runtime."""
@@ -303,4 +311,7 @@ class OnnxScorer:
 def predict(model: LoadedModel, features: np.ndarray) -> tuple[list[str], list[list[float]]]:
     """Labels, and per-class probabilities in `class_labels` order, for rows already validated as finite."""
     probabilities = model.probabilities(features)
+    unscorable = ~np.isfinite(probabilities).all(axis=1)
+    if unscorable.any():
+        raise UnscorableRows(np.flatnonzero(unscorable).tolist())
     return model.label_array[probabilities.argmax(axis=1)].tolist(), probabilities.tolist()
