@@ -1,4 +1,17 @@
-"""Tell the user what to do next: the same commands the generated README starts with."""
+"""Remove what the answers did not choose, then tell the user what to do next.
+
+Each option's leftovers are removed by a small function of its own; the answers arrive as one
+JSON document (see pre_gen_project.py), and the hook runs inside the new project's folder.
+"""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+# A requirement only some answers need, e.g. `flask-cors>=6.0,<7  # only with enable_cors`: the
+# template keeps such lines plain (no Jinja), so pip can read its requirement files unrendered.
+OPTIONAL_REQUIREMENT = re.compile(r"(?P<requirement>\S.*?)\s+# only with (?P<option>\w+)")
 
 NEXT_STEPS = """
 Created {{ cookiecutter.project_slug }}. Next:
@@ -10,5 +23,58 @@ Created {{ cookiecutter.project_slug }}. Next:
     make test     # the project's own tests, with its coverage gate
 """
 
+
+def remove(project: Path, *paths: str) -> None:
+    """Delete files or folders of the project; a path that is not there is a template bug."""
+    for relative in paths:
+        path = project / relative
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def keep_chosen_requirements(path: Path, answers: dict) -> None:
+    """Drop the requirements of options that are off; unmark the others."""
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        optional = OPTIONAL_REQUIREMENT.fullmatch(line)
+        if optional is None:
+            kept.append(line)
+        elif answers[optional["option"]]:
+            kept.append(optional["requirement"])
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+
+
+def remove_docker(project: Path, package: str) -> None:
+    remove(project, "Dockerfile", ".dockerignore", f"src/{package}/healthcheck.py", "tests/test_healthcheck.py")
+
+
+def remove_ci(project: Path) -> None:
+    remove(project, ".github")
+
+
+def remove_metrics(project: Path, package: str) -> None:
+    remove(project, f"src/{package}/api/metrics.py", "tests/test_metrics.py")
+
+
+def remove_cors(project: Path) -> None:
+    remove(project, "tests/test_cors.py")
+
+
+def remove_unchosen(project: Path, answers: dict) -> None:
+    package = answers["package_name"]
+    keep_chosen_requirements(project / "requirements.txt", answers)
+    if not answers["include_docker"]:
+        remove_docker(project, package)
+    if answers["ci"] == "none":
+        remove_ci(project)
+    if not answers["enable_metrics"]:
+        remove_metrics(project, package)
+    if not answers["enable_cors"]:
+        remove_cors(project)
+
+
 if __name__ == "__main__":
+    remove_unchosen(Path.cwd(), json.loads(r'''{{ cookiecutter | tojson }}'''))  # fmt: skip
     print(NEXT_STEPS)

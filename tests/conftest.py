@@ -51,6 +51,23 @@ def run_in(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def assert_clean_and_green(run_in):
+    """assert_clean_and_green(project): ruff-clean, and its own suite passes with its coverage gate."""
+
+    def check(project):
+        for command in (
+            ["ruff", "check", "."],
+            ["ruff", "format", "--check", "."],
+            ["pytest", "-q", "-p", "no:cacheprovider"],
+        ):
+            result = run_in(project, *command)
+            assert result.returncode == 0, f"{command}: {result.stdout[-5000:]}{result.stderr[-2000:]}"
+        assert "Required test coverage of 90% reached" in result.stdout
+
+    return check
+
+
+@pytest.fixture(scope="session")
 def installed_project(render, tmp_path_factory):
     """A default render, installed as its README says (`make install`), then trained by the Dockerfile's own step."""
     project = render(tmp_path_factory.mktemp("installed"))

@@ -27,14 +27,8 @@ def test_awkward_answers_render_into_a_valid_project(awkward_project):
 
 
 @pytest.mark.slow
-def test_awkward_answers_give_a_lint_clean_passing_project(awkward_project, run_in):
-    for command in (
-        ["ruff", "check", "."],
-        ["ruff", "format", "--check", "."],
-        ["pytest", "-q", "-p", "no:cacheprovider"],
-    ):
-        result = run_in(awkward_project, *command)
-        assert result.returncode == 0, f"{command}: {result.stdout[-3000:]}{result.stderr[-2000:]}"
+def test_awkward_answers_give_a_lint_clean_passing_project(awkward_project, assert_clean_and_green):
+    assert_clean_and_green(awkward_project)
 
 
 INVALID = [

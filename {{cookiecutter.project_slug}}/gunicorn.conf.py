@@ -1,12 +1,16 @@
-"""Gunicorn settings: the one way the service runs in production (`make serve`, the Docker CMD).
+"""Gunicorn settings: the one way the service runs in production (`make serve`{% if cookiecutter.include_docker %}, the Docker CMD{% endif %}).
 
 Values come from config/config.yaml and its environment overrides, like everything else.
 """
 
+{% if cookiecutter.enable_metrics -%}
 import atexit
+{% endif -%}
 import os
+{%- if cookiecutter.enable_metrics %}
 import shutil
 import tempfile
+{%- endif %}
 from pathlib import Path
 
 from gunicorn.glogging import Logger
@@ -14,12 +18,13 @@ from gunicorn.glogging import Logger
 from {{ cookiecutter.package_name }}.utils.helpers import JsonFormatter, load_config
 
 _config = load_config()
+_shared_memory = Path("/dev/shm")  # noqa: S108 -- only gunicorn's{% if cookiecutter.enable_metrics %} and prometheus'{% endif %} own files go there
+_in_memory = str(_shared_memory) if _shared_memory.is_dir() else None
+{%- if cookiecutter.enable_metrics %}
 
 # Metrics: every worker writes its numbers to this folder, new for each start and removed when
 # the master exits however it exits; it must be set before anything imports prometheus_client
 # (the app does, when gunicorn preloads it).
-_shared_memory = Path("/dev/shm")  # noqa: S108 -- only gunicorn's and prometheus' own files go there
-_in_memory = str(_shared_memory) if _shared_memory.is_dir() else None
 _metrics_dir = Path(tempfile.mkdtemp(prefix="metrics-", dir=_in_memory))
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
 
@@ -40,6 +45,7 @@ def _remove_metrics_dir():
 
 
 atexit.register(_remove_metrics_dir)
+{%- endif %}
 
 
 wsgi_app = "{{ cookiecutter.package_name }}.api.app:create_app()"

@@ -2,9 +2,12 @@
 
 import argparse
 import shutil
+import socket
+import threading
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
 from {{ cookiecutter.package_name }}.api.app import (
     create_app,
@@ -64,3 +67,21 @@ def app(config):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def live_port(app):
+    """The app served on a loopback port by a real (werkzeug) server in a thread."""
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port
+    server.shutdown()
+
+
+@pytest.fixture
+def dead_port():
+    """A loopback port where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -1,24 +1,18 @@
-"""How the service runs in production: gunicorn's settings and the container's health check."""
+"""How the service runs in production: gunicorn's settings, and the load test against a live service."""
 
 import hashlib
 import json
 import os
 import runpy
-import socket
-import threading
 import types
 
 import pytest
-from werkzeug.serving import make_server
 
 from {{ cookiecutter.package_name }} import (
     loadtest,
 )
 from {{ cookiecutter.package_name }}.api.app import (
     create_app,
-)
-from {{ cookiecutter.package_name }}.healthcheck import (
-    check,
 )
 from {{ cookiecutter.package_name }}.models.classifier import (
     ModelError,
@@ -73,32 +67,6 @@ def test_each_worker_readies_the_model_after_the_fork_and_refuses_to_boot_withou
 
 def test_gunicorn_runs_one_worker_per_usable_cpu_by_default(gunicorn_settings):
     assert gunicorn_settings()["workers"] == len(os.sched_getaffinity(0))
-
-
-@pytest.fixture
-def live_port(app):
-    server = make_server("127.0.0.1", 0, app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_port
-    server.shutdown()
-
-
-def test_the_healthcheck_passes_against_a_live_service(make_config, live_port):
-    assert check(make_config(server={"port": live_port})) == 0
-
-
-@pytest.fixture
-def dead_port():
-    """A loopback port where nothing listens."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def test_the_healthcheck_fails_when_nothing_answers(make_config, capsys, dead_port):
-    assert check(make_config(server={"port": dead_port})) == 1
-    assert f"unhealthy: http://127.0.0.1:{dead_port}/health" in capsys.readouterr().err
 
 
 def test_the_load_test_reports_figures_from_a_live_service(live_port, capsys):

@@ -14,11 +14,16 @@ import orjson
 from flask import Blueprint, Flask, Request, Response, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from werkzeug.exceptions import HTTPException, NotFound
+{%- if cookiecutter.enable_cors %}
+from flask_cors import CORS
+{%- endif %}
+from werkzeug.exceptions import HTTPException{% if cookiecutter.enable_metrics %}, NotFound{% endif %}
 
 from ..models.classifier import LoadedModel, ModelError, UnscorableRows, load_model, predict
 from ..utils.helpers import Config, load_config, secret_key, setup_logging
+{%- if cookiecutter.enable_metrics %}
 from . import metrics
+{%- endif %}
 from .inference_protocol import inference_protocol
 from .openapi import openapi
 from .validation import MAX_DETAILS, ApiError, features_from_payload
@@ -73,10 +78,16 @@ def create_app(config: Config | None = None) -> Flask:
         SECRET_KEY=secret_key(config),
         MAX_CONTENT_LENGTH=config.server.max_request_bytes,
         MAX_BATCH_ROWS=config.server.max_batch_rows,
+{%- if cookiecutter.enable_metrics %}
         ENABLE_METRICS=config.server.enable_metrics,
+{%- endif %}
         SERVICE_CONFIG=config,
     )
     app.extensions["model_slot"] = ModelSlot(config)
+{%- if cookiecutter.enable_cors %}
+    # Browsers on these origins (server.cors_origins) may call the API; others get no CORS headers.
+    CORS(app, origins=config.server.cors_origins, expose_headers=["X-Request-ID"])
+{%- endif %}
     app.register_blueprint(api)
     app.register_blueprint(inference_protocol)
     app.register_blueprint(openapi)
@@ -114,7 +125,9 @@ class ModelSlot:
             log.error("no model loaded", extra={"reason": self.problem})
             return
         metadata = self.model.metadata
+{%- if cookiecutter.enable_metrics %}
         metrics.MODEL_INFO.labels(metadata["name"], metadata["version"], metadata["created_at"]).set(1)
+{%- endif %}
         log.info(
             "model loaded",
             extra={"model": metadata["name"], "version": metadata["version"], "runtime": self.model.runtime},
@@ -149,9 +162,11 @@ def _start_request() -> None:
 def _finish_request(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.request_id
     seconds = time.perf_counter() - g.started
+{%- if cookiecutter.enable_metrics %}
     if current_app.config["ENABLE_METRICS"]:
         route = request.url_rule.rule if request.url_rule else "unmatched"
         metrics.observe_request(route, request.method, response.status_code, seconds)
+{%- endif %}
     if log.isEnabledFor(logging.INFO):
         log.info(
             "request",
@@ -189,7 +204,9 @@ def predict_route():
     model = _ready_model()
     features = features_from_payload(request.get_json(), model.feature_names, current_app.config["MAX_BATCH_ROWS"])
     labels, probabilities = predict(model, features)
+{%- if cookiecutter.enable_metrics %}
     metrics.count_predictions(model.metadata["version"], labels)
+{%- endif %}
     return jsonify(
         predictions=labels,
         classes=model.class_labels,
@@ -197,6 +214,7 @@ def predict_route():
         model={"name": model.metadata["name"], "version": model.metadata["version"]},
     )
 
+{%- if cookiecutter.enable_metrics %}
 
 @api.get("/metrics")
 def metrics_route():
@@ -205,13 +223,16 @@ def metrics_route():
         raise NotFound("metrics are disabled (server.enable_metrics)")
     data, content_type = metrics.exposition()
     return Response(data, content_type=content_type)
+{%- endif %}
 
 
 def error_response(status: int, code: str, message: str, details: list | None = None) -> tuple[Response, int]:
     """The one error shape of the API: {"error": {"code", "message", "request_id"[, "details"]}}."""
     error = {"code": code, "message": message, "request_id": g.get("request_id")}
+{%- if cookiecutter.enable_metrics %}
     if request.endpoint == "api.predict_route":
         metrics.PREDICTION_ERRORS.labels(code).inc()
+{%- endif %}
     if details:
         error["details"] = details
     return jsonify(error=error), status

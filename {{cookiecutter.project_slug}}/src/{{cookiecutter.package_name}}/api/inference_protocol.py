@@ -12,7 +12,9 @@ from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from ..models.classifier import LoadedModel, UnscorableRows, predict
+{%- if cookiecutter.enable_metrics %}
 from . import metrics
+{%- endif %}
 from .validation import ApiError, features_from_payload
 
 NUMERIC_DATATYPES = ("FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
@@ -121,7 +123,9 @@ def infer(name: str, version: str | None = None):
     rows = _rows(body.get("inputs"), len(model.feature_names))
     features = features_from_payload({"instances": rows}, model.feature_names, current_app.config["MAX_BATCH_ROWS"])
     labels, probabilities = predict(model, features)
+{%- if cookiecutter.enable_metrics %}
     metrics.count_predictions(model.metadata["version"], labels)
+{%- endif %}
     outputs = {
         "label": {"name": "label", "shape": [len(labels)], "datatype": "BYTES", "data": labels},
         "probabilities": {

@@ -272,6 +272,7 @@ def _predict() -> dict:
             "500": _error(INTERNAL),
         },
     }
+{%- if cookiecutter.enable_metrics %}
 
 
 def _metrics() -> dict:
@@ -286,6 +287,7 @@ def _metrics() -> dict:
             "500": _error(INTERNAL),
         },
     }
+{%- endif %}
 
 
 def _openapi() -> dict:
@@ -413,7 +415,9 @@ OPERATIONS: dict[str, Callable[[], dict]] = {
     "api.ready": _ready,
     "api.model_metadata": _model,
     "api.predict_route": _predict,
+{%- if cookiecutter.enable_metrics %}
     "api.metrics_route": _metrics,
+{%- endif %}
     "openapi.openapi_document": _openapi,
     "inference_protocol.server_live": _v2_live,
     "inference_protocol.server_ready": _v2_ready,

@@ -8,6 +8,9 @@ instead of surfacing later as a wrong behaviour.
 import dataclasses
 import logging
 import os
+{%- if cookiecutter.enable_cors %}
+import re
+{%- endif %}
 import types
 import typing
 from collections.abc import Mapping
@@ -20,6 +23,9 @@ import yaml
 DEFAULT_CONFIG_PATH = Path("config/config.yaml")
 ENV_PREFIX = "{{ cookiecutter.package_name|upper }}__"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+{%- if cookiecutter.enable_cors %}
+CORS_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+{%- endif %}
 
 
 class ConfigError(ValueError):
@@ -70,7 +76,12 @@ class ServerConfig:
     workers: int | None
     timeout_seconds: int
     graceful_timeout_seconds: int
+{%- if cookiecutter.enable_metrics %}
     enable_metrics: bool
+{%- endif %}
+{%- if cookiecutter.enable_cors %}
+    cors_origins: list[str]
+{%- endif %}
 
     def __post_init__(self):
         _require(0 < self.port < 65536, "server.port", "must be between 1 and 65535")
@@ -80,6 +91,11 @@ class ServerConfig:
         _require(self.model_retry_seconds >= 0, "server.model_retry_seconds", "must not be negative")
         _require(self.max_request_bytes > 0, "server.max_request_bytes", "must be positive")
         _require(self.max_batch_rows > 0, "server.max_batch_rows", "must be positive")
+{%- if cookiecutter.enable_cors %}
+        for index, origin in enumerate(self.cors_origins):
+            rule = "must be '*' or an origin such as https://app.example.com (scheme, host, optional port)"
+            _require(origin == "*" or CORS_ORIGIN.fullmatch(origin) is not None, f"server.cors_origins[{index}]", rule)
+{%- endif %}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +120,13 @@ class Config:
             "environment",
             "must be 'development' or 'production'",
         )
+{%- if cookiecutter.enable_cors %}
+        _require(
+            self.environment != "production" or "*" not in self.server.cors_origins,
+            "server.cors_origins",
+            "must list the allowed origins in production, not '*'",
+        )
+{%- endif %}
 
 
 def _require(condition: bool, key: str, rule: str) -> None:

@@ -1,0 +1,123 @@
+"""The template's options, the combinations its tests render, and what each answer must leave behind.
+
+One place for it all, shared by test_render.py (the default render) and test_options.py (the matrix).
+"""
+
+import json
+import re
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+COOKIECUTTER_JSON = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+# The options with a fixed set of values, in prompt order: a list's first value is its default.
+OPTIONS = {
+    name: [True, False] if isinstance(value, bool) else value
+    for name, value in COOKIECUTTER_JSON.items()
+    if not name.startswith("_") and isinstance(value, bool | list)
+}
+DEFAULTS = {
+    name: value if isinstance(value, bool) else value[0] for name, value in COOKIECUTTER_JSON.items() if name in OPTIONS
+}
+SHORT_NAMES = {
+    "example_task": "task",
+    "license": "license",
+    "python_version": "py",
+    "include_web_ui": "web",
+    "enable_metrics": "metrics",
+    "enable_cors": "cors",
+    "include_docker": "docker",
+    "ci": "ci",
+}
+PACKAGE = "iris_classifier_service"
+
+# Every render has these files; each answer below adds its own.
+COMMON_FILES = {
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    "LICENSE",
+    "Makefile",
+    "gunicorn.conf.py",
+    "README.md",
+    "config/config.yaml",
+    "pyproject.toml",
+    "requirements-dev.txt",
+    "requirements.txt",
+    f"src/{PACKAGE}/__init__.py",
+    f"src/{PACKAGE}/__main__.py",
+    f"src/{PACKAGE}/cli.py",
+    f"src/{PACKAGE}/loadtest.py",
+    f"src/{PACKAGE}/api/__init__.py",
+    f"src/{PACKAGE}/api/app.py",
+    f"src/{PACKAGE}/api/inference_protocol.py",
+    f"src/{PACKAGE}/api/openapi.py",
+    f"src/{PACKAGE}/api/validation.py",
+    f"src/{PACKAGE}/data/__init__.py",
+    f"src/{PACKAGE}/data/data_loader.py",
+    f"src/{PACKAGE}/models/__init__.py",
+    f"src/{PACKAGE}/models/classifier.py",
+    f"src/{PACKAGE}/utils/__init__.py",
+    f"src/{PACKAGE}/utils/helpers.py",
+    "tests/conftest.py",
+    "tests/test_api.py",
+    "tests/test_classifier.py",
+    "tests/test_cli.py",
+    "tests/test_data_loader.py",
+    "tests/test_helpers.py",
+    "tests/test_inference_protocol.py",
+    "tests/test_openapi.py",
+    "tests/test_serving.py",
+}
+# (option, value) -> the files that answer adds, and a pattern nothing may match when it is not chosen
+# (case-insensitive, over every rendered file and name).
+CHOICES = {
+    ("include_docker", True): (
+        {".dockerignore", "Dockerfile", f"src/{PACKAGE}/healthcheck.py", "tests/test_healthcheck.py"},
+        r"docker|healthcheck",
+    ),
+    ("ci", "github"): ({".github/dependabot.yml", ".github/workflows/ci.yml"}, r"\.github|dependabot|github actions"),
+    ("enable_metrics", True): (
+        {f"src/{PACKAGE}/api/metrics.py", "tests/test_metrics.py"},
+        r"prometheus|/metrics\b|enable_metrics",
+    ),
+    ("enable_cors", True): ({"tests/test_cors.py"}, r"\bcors\b|flask_cors|flask-cors"),
+}
+
+
+def answers_of(overrides: dict) -> dict:
+    """A combination's every option, the defaults filling in what it does not set."""
+    unknown = set(overrides) - set(OPTIONS)
+    assert not unknown, f"not options of cookiecutter.json: {unknown}"
+    return {**DEFAULTS, **overrides}
+
+
+def combination_id(answers: dict) -> str:
+    """Readable, e.g. task:text-docker:n-ci:none-..."""
+
+    def shown(value):
+        return {True: "y", False: "n"}.get(value, value) if isinstance(value, bool) else value
+
+    return "-".join(f"{SHORT_NAMES[name]}:{shown(answers[name])}" for name in OPTIONS)
+
+
+def expected_files(answers: dict) -> set[str]:
+    files = set(COMMON_FILES)
+    for (option, value), (added, _) in CHOICES.items():
+        if answers[option] == value:
+            files |= added
+    return files
+
+
+def unchosen_patterns(answers: dict) -> list[re.Pattern]:
+    return [
+        re.compile(pattern, re.IGNORECASE)
+        for (option, value), (_, pattern) in CHOICES.items()
+        if answers[option] != value
+    ]
+
+
+# A Jinja tag naming cookiecutter, or a raw block (which guards GitHub's own ${{ }} expressions).
+MARKER = re.compile(r"(\{\{|\{%)[^}]*cookiecutter|\{%-?\s*(end)?raw\b")
+
+
+def project_files(project: Path) -> list[Path]:
+    return sorted(path for path in project.rglob("*") if path.is_file())

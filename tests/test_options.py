@@ -1,0 +1,99 @@
+"""The options matrix: every value of every option rendered, every pair of values of two options
+rendered together at least once, plus the defaults and the all-on and all-off extremes. Each render has
+exactly its files, nothing unrendered or unchosen left in it, is ruff-clean and passes its own suite.
+"""
+
+import itertools
+import tomllib
+
+import pytest
+from matrix import MARKER, OPTIONS, answers_of, combination_id, expected_files, project_files, unchosen_patterns
+
+ALL_ON = {"enable_metrics": True, "enable_cors": True, "include_docker": True, "ci": "github"}
+ALL_OFF = {"enable_metrics": False, "enable_cors": False, "include_docker": False, "ci": "none"}
+# What each combination changes from the defaults; tests/pairwise check that they cover every pair.
+COMBINATIONS = [
+    {},
+    ALL_ON,
+    {**ALL_OFF, "license": "Proprietary", "python_version": "3.13"},
+    {"license": "Apache-2.0", "python_version": "3.11", "enable_cors": True, "include_docker": False, "ci": "none"},
+    {"license": "BSD-3-Clause", "python_version": "3.13", "enable_metrics": False, "enable_cors": True},
+    {"license": "BSD-3-Clause", "python_version": "3.11", "include_docker": False},
+    {"license": "Apache-2.0", "enable_metrics": False, "ci": "none"},
+    {"license": "Apache-2.0", "python_version": "3.11", "enable_metrics": False},
+    {"license": "Apache-2.0", "python_version": "3.13", "enable_cors": True, "include_docker": False},
+    {"license": "BSD-3-Clause", "enable_cors": True, "include_docker": False, "ci": "none"},
+    {**ALL_OFF, "python_version": "3.11", "enable_cors": True},
+    {"python_version": "3.13", "include_docker": False, "ci": "none"},
+    {"license": "Proprietary", "enable_cors": True},
+    {**ALL_OFF, "license": "Proprietary", "python_version": "3.11"},
+]
+ANSWERS = [answers_of(combination) for combination in COMBINATIONS]
+
+
+def test_the_combinations_render_every_pair_of_option_values_together():
+    wanted = {
+        ((first, one), (second, other))
+        for first, second in itertools.combinations(OPTIONS, 2)
+        for one in OPTIONS[first]
+        for other in OPTIONS[second]
+    }
+    rendered = {
+        ((first, answers[first]), (second, answers[second]))
+        for answers in ANSWERS
+        for first, second in itertools.combinations(OPTIONS, 2)
+    }
+    assert sorted(wanted - rendered) == []
+
+
+def test_the_combinations_include_the_defaults_and_both_extremes():
+    assert {} in COMBINATIONS
+    for extreme in (ALL_ON, ALL_OFF):
+        assert any(extreme.items() <= combination.items() for combination in COMBINATIONS)
+    assert set(ALL_ON) == set(ALL_OFF) == {name for name, values in OPTIONS.items() if len(values) == 2}
+    assert len({combination_id(answers) for answers in ANSWERS}) == len(ANSWERS)
+
+
+@pytest.fixture(scope="module", params=ANSWERS, ids=combination_id)
+def rendered(request, render, tmp_path_factory):
+    answers = request.param
+    return answers, render(tmp_path_factory.mktemp("combination"), **answers)
+
+
+def test_the_render_has_exactly_the_files_of_its_answers(rendered):
+    answers, project = rendered
+    assert {str(path.relative_to(project)) for path in project_files(project)} == expected_files(answers)
+
+
+def test_nothing_unrendered_or_unchosen_is_left_in_any_name_or_file(rendered):
+    answers, project = rendered
+    leftovers = []
+    for path in project_files(project):
+        name = str(path.relative_to(project))
+        text = path.read_text(encoding="utf-8")
+        for pattern in [MARKER, *unchosen_patterns(answers)]:
+            leftovers += [f"{name}: {match}" for match in {*pattern.findall(name), *pattern.findall(text)}]
+    assert leftovers == []
+
+
+def test_the_license_and_python_version_are_the_chosen_ones(rendered):
+    answers, project = rendered
+    metadata = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    spdx = {"Proprietary": "LicenseRef-Proprietary"}.get(answers["license"], answers["license"])
+    assert metadata["license"] == spdx
+    license_text = (project / "LICENSE").read_text(encoding="utf-8")
+    assert (
+        license_text.split()[:2]
+        == {
+            "MIT": ["MIT", "License"],
+            "BSD-3-Clause": ["BSD", "3-Clause"],
+            "Apache-2.0": ["Apache", "License"],
+            "Proprietary": ["Copyright", "(c)"],
+        }[answers["license"]]
+    )
+    assert f"Python {answers['python_version']}" in (project / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_the_render_is_ruff_clean_and_passes_its_own_suite_with_its_coverage_gate(rendered, assert_clean_and_green):
+    assert_clean_and_green(rendered[1])
