@@ -213,8 +213,8 @@ def predict_route():
         probabilities=probabilities,
         model={"name": model.metadata["name"], "version": model.metadata["version"]},
     )
-
 {%- if cookiecutter.enable_metrics %}
+
 
 @api.get("/metrics")
 def metrics_route():

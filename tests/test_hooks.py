@@ -1,0 +1,95 @@
+"""The hooks' functions on their own, on small folders made here: no cookiecutter run needed."""
+
+import importlib.util
+import json
+
+import pytest
+from matrix import DEFAULTS, TEMPLATE
+
+
+def load_hook(name):
+    """A hook is a script that cookiecutter renders first; its functions import as they are."""
+    spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+post_gen = load_hook("post_gen_project")
+pre_gen = load_hook("pre_gen_project")
+ANSWERS = {
+    **json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8")),
+    **DEFAULTS,
+    "project_slug": "iris-classifier-service",
+    "package_name": "iris_classifier_service",
+}
+
+
+def test_optional_requirements_are_kept_unmarked_or_dropped(tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(
+        "# run time\nflask<4\nflask-cors<7  # only with enable_cors\nprometheus-client<1  # only with enable_metrics\n"
+    )
+    post_gen.keep_chosen_requirements(requirements, {"enable_cors": False, "enable_metrics": True})
+    assert requirements.read_text() == "# run time\nflask<4\nprometheus-client<1\n"
+
+
+def test_a_marker_naming_no_option_is_a_template_bug(tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("x<2  # only with no_such_option\n")
+    with pytest.raises(KeyError, match="no_such_option"):
+        post_gen.keep_chosen_requirements(requirements, {})
+
+
+def make_project(root, files):
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("flask\nprometheus-client  # only with enable_metrics\n")
+    return root
+
+
+def remaining(root):
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+OPTIONAL_FILES = [
+    "Dockerfile",
+    ".dockerignore",
+    ".github/workflows/ci.yml",
+    ".github/dependabot.yml",
+    "src/iris_classifier_service/healthcheck.py",
+    "src/iris_classifier_service/api/metrics.py",
+    "tests/test_healthcheck.py",
+    "tests/test_metrics.py",
+    "tests/test_cors.py",
+]
+
+
+def test_everything_off_removes_every_optional_file(tmp_path):
+    project = make_project(tmp_path, ["requirements.txt", "README.md", *OPTIONAL_FILES])
+    off = {"include_docker": False, "ci": "none", "enable_metrics": False, "enable_cors": False}
+    post_gen.remove_unchosen(project, {**ANSWERS, **off})
+    assert remaining(project) == ["README.md", "requirements.txt"]
+    assert (project / "requirements.txt").read_text() == "flask\n"
+
+
+def test_everything_on_removes_nothing(tmp_path):
+    project = make_project(tmp_path, ["requirements.txt", *OPTIONAL_FILES])
+    on = {"include_docker": True, "ci": "github", "enable_metrics": True, "enable_cors": True}
+    post_gen.remove_unchosen(project, {**ANSWERS, **on})
+    assert remaining(project) == sorted(["requirements.txt", *OPTIONAL_FILES])
+    assert (project / "requirements.txt").read_text() == "flask\nprometheus-client\n"
+
+
+def test_removing_a_file_the_template_lacks_fails_loudly(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        post_gen.remove(tmp_path, "Dockerfile")
+
+
+def test_the_default_answers_break_no_rule():
+    assert pre_gen.problems(ANSWERS) == []
+
+
+def test_every_broken_rule_is_reported_at_once():
+    found = pre_gen.problems({**ANSWERS, "project_slug": "Bad Slug", "author_email": "nobody", "version": "one"})
+    assert [problem.split()[0] for problem in found] == ["project_slug", "author_email", "version"]
