@@ -80,5 +80,12 @@ def installed_project(render, tmp_path_factory):
 
 
 def pytest_collection_modifyitems(items):
-    """Order the slow tests (those that run a generated suite) last, so quick failures show first."""
+    """Order the slow tests (those that run a generated suite) last, so quick failures show first.
+
+    Under pytest-xdist (`--dist loadgroup`), the tests of the one installed render run in one worker,
+    which installs it once, while the other workers take the rest.
+    """
     items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
+    for item in items:
+        if "installed_project" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("installed_project"))

@@ -74,7 +74,10 @@ CHOICES = {
         {".dockerignore", "Dockerfile", f"src/{PACKAGE}/healthcheck.py", "tests/test_healthcheck.py"},
         r"docker|healthcheck",
     ),
-    ("ci", "github"): ({".github/dependabot.yml", ".github/workflows/ci.yml"}, r"(?<!\w)\.github\b|dependabot|github actions"),
+    ("ci", "github"): (
+        {".github/dependabot.yml", ".github/workflows/ci.yml"},
+        r"(?<!\w)\.github\b|dependabot|github actions",
+    ),
     ("enable_metrics", True): (
         {f"src/{PACKAGE}/api/metrics.py", "tests/test_metrics.py"},
         r"prometheus|/metrics\b|enable_metrics",
