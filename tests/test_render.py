@@ -31,6 +31,10 @@ EXPECTED_FILES = {
     "src/iris_classifier_service/api/metrics.py",
     "src/iris_classifier_service/api/openapi.py",
     "src/iris_classifier_service/api/validation.py",
+    "src/iris_classifier_service/api/web.py",
+    "src/iris_classifier_service/api/templates/base.html",
+    "src/iris_classifier_service/api/templates/model_card.html",
+    "src/iris_classifier_service/api/static/web.css",
     "src/iris_classifier_service/data/__init__.py",
     "src/iris_classifier_service/data/data_loader.py",
     "src/iris_classifier_service/models/__init__.py",
@@ -47,6 +51,7 @@ EXPECTED_FILES = {
     "tests/test_metrics.py",
     "tests/test_openapi.py",
     "tests/test_serving.py",
+    "tests/test_web.py",
 }
 # A Jinja tag naming cookiecutter, or a raw block (which guards GitHub's own ${{ }} expressions).
 MARKER = re.compile(r"(\{\{|\{%)[^}]*cookiecutter|\{%-?\s*(end)?raw\b")
