@@ -26,6 +26,7 @@ web = undocumented(Blueprint("web", __name__, static_folder="static", template_f
 
 @web.get("/")
 def model_card():
+    """The card and the form; without a model, why not (503), after looking for it again if it is time."""
     _ready_model()
     return _page()
 
@@ -35,7 +36,7 @@ def try_model():
     """Score the form's one example and remember it in the visitor's history, newest first."""
     _check_csrf_token()
     model = _ready_model()
-    features = features_from_payload({"features": _form_row(model.feature_names)}, model.feature_names, 1)
+    features = features_from_payload({"features": _form_row(model.feature_names)}, model.feature_names, max_rows=1)
     (label,), (probabilities,) = predict(model, features)
     metrics.count_predictions(model.metadata["version"], [label])
     past = {"features": features[0].tolist(), "label": label, "probability": max(probabilities)}
