@@ -54,6 +54,11 @@ def remove_ci(project: Path) -> None:
     remove(project, ".github")
 
 
+def remove_web_ui(project: Path, package: str) -> None:
+    api = f"src/{package}/api"
+    remove(project, f"{api}/web.py", f"{api}/templates", f"{api}/static", "tests/test_web.py")
+
+
 def remove_metrics(project: Path, package: str) -> None:
     remove(project, f"src/{package}/api/metrics.py", "tests/test_metrics.py")
 
@@ -69,6 +74,8 @@ def remove_unchosen(project: Path, answers: dict) -> None:
         remove_docker(project, package)
     if answers["ci"] == "none":
         remove_ci(project)
+    if not answers["include_web_ui"]:
+        remove_web_ui(project, package)
     if not answers["enable_metrics"]:
         remove_metrics(project, package)
     if not answers["enable_cors"]:

@@ -1,14 +1,22 @@
-"""Render the template the way users do (the cookiecutter API) and run what they would run."""
+"""Render the template the way users do (the cookiecutter API) and run what they would run; start the
+rendered service's real gunicorn for the end-to-end tests."""
 
+import contextlib
+import http.client
+import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
+ENV_PREFIX = "IRIS_CLASSIFIER_SERVICE__"
+JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +85,84 @@ def installed_project(render, tmp_path_factory):
         result = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=900)
         assert result.returncode == 0, f"{command}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
     return project
+
+
+def docker_cmd(project: Path) -> list[str]:
+    """The CMD of the project's Dockerfile, so the test starts the service exactly as the image does."""
+    (line,) = [line for line in (project / "Dockerfile").read_text().splitlines() if line.startswith("CMD ")]
+    return json.loads(line.removeprefix("CMD "))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def request(port, method, path, body=None, headers=None, timeout=10):
+    """One request on a new connection -> (status, headers, parsed JSON or raw text)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        if isinstance(body, dict | list):
+            body, headers = json.dumps(body), {**JSON, **(headers or {})}
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        data = response.read().decode()
+        is_json = response.getheader("Content-Type", "").startswith("application/json")
+        return response.status, dict(response.getheaders()), json.loads(data) if is_json else data
+    finally:
+        connection.close()
+
+
+class Server:
+    """gunicorn, started from the project's folder with its own .venv, on a free loopback port."""
+
+    def __init__(self, project: Path, **settings):
+        self.project, self.port = project, free_port()
+        env = {**os.environ, "PATH": f"{project / '.venv' / 'bin'}:{os.environ['PATH']}"}
+        env.update({f"{ENV_PREFIX}SERVER__HOST": "127.0.0.1", f"{ENV_PREFIX}SERVER__PORT": str(self.port)})
+        env.update({ENV_PREFIX + key.upper(): str(value) for key, value in settings.items()})
+        self.env = env
+        self.log = (project / f"gunicorn-{self.port}.log").open("w+")
+        self.process = subprocess.Popen(docker_cmd(project), cwd=project, env=env, stdout=self.log, stderr=self.log)
+
+    def run(self, command: list[str], **settings) -> subprocess.CompletedProcess:
+        """A command in the server's environment (its venv, its settings, and these), as the container runs it."""
+        env = {**self.env, **{ENV_PREFIX + key.upper(): str(value) for key, value in settings.items()}}
+        return subprocess.run(command, cwd=self.project, env=env, capture_output=True, text=True, timeout=60)
+
+    def wait_ready(self, seconds=60):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"gunicorn exited: {self.output()}"
+            with contextlib.suppress(OSError):
+                if request(self.port, "GET", "/ready", timeout=2)[0] == 200:
+                    return self
+            time.sleep(0.2)
+        raise AssertionError(f"not ready after {seconds} s: {self.output()}")
+
+    def workers(self) -> set[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
+        return {int(pid) for pid in children.split()}
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def server(installed_project):
+    """The default render's gunicorn with two workers, one per test module that asks for it."""
+    running = Server(installed_project, server__workers=2).wait_ready()
+    yield running
+    running.stop()
 
 
 def pytest_collection_modifyitems(items):

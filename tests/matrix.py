@@ -29,6 +29,9 @@ SHORT_NAMES = {
     "ci": "ci",
 }
 PACKAGE = "iris_classifier_service"
+# Every yes/no option, and ci, at its "everything" and at its "nothing".
+ALL_ON = {"include_web_ui": True, "enable_metrics": True, "enable_cors": True, "include_docker": True, "ci": "github"}
+ALL_OFF = {name: False if value is True else "none" for name, value in ALL_ON.items()}
 
 # Every render has these files; each answer below adds its own.
 COMMON_FILES = {
@@ -77,6 +80,16 @@ CHOICES = {
     ("ci", "github"): (
         {".github/dependabot.yml", ".github/workflows/ci.yml"},
         r"(?<!\w)\.github\b|dependabot|github actions",
+    ),
+    ("include_web_ui", True): (
+        {
+            f"src/{PACKAGE}/api/web.py",
+            f"src/{PACKAGE}/api/templates/base.html",
+            f"src/{PACKAGE}/api/templates/model_card.html",
+            f"src/{PACKAGE}/api/static/web.css",
+            "tests/test_web.py",
+        },
+        r"model.card|api/web\.py|csrf|include_web_ui",
     ),
     ("enable_metrics", True): (
         {f"src/{PACKAGE}/api/metrics.py", "tests/test_metrics.py"},

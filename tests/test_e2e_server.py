@@ -2,7 +2,6 @@
 on a free 127.0.0.1 port, then attacked: documented answers, a corpus of bad requests, bounded
 load, a worker killed mid-load, SIGTERM mid-load, and a tampered model."""
 
-import contextlib
 import hashlib
 import http.client
 import json
@@ -10,7 +9,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,94 +20,17 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from .conftest import JSON, Server, free_port, request
+
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
-ENV_PREFIX = "IRIS_CLASSIFIER_SERVICE__"
 SETOSA = [5.1, 3.5, 1.4, 0.2]
-JSON = {"Content-Type": "application/json"}
-
-
-def docker_cmd(project: Path) -> list[str]:
-    """The CMD of the project's Dockerfile, so the test starts the service exactly as the image does."""
-    (line,) = [line for line in (project / "Dockerfile").read_text().splitlines() if line.startswith("CMD ")]
-    return json.loads(line.removeprefix("CMD "))
 
 
 def docker_healthcheck(project: Path) -> list[str]:
     """The HEALTHCHECK command of the project's Dockerfile."""
     text = (project / "Dockerfile").read_text().replace("\\\n", " ")
     return json.loads(re.search(r"^HEALTHCHECK .*? CMD (\[.*\])$", text, re.MULTILINE).group(1))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def request(port, method, path, body=None, headers=None, timeout=10):
-    """One request on a new connection -> (status, headers, parsed JSON or raw text)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        if isinstance(body, dict | list):
-            body, headers = json.dumps(body), {**JSON, **(headers or {})}
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        data = response.read().decode()
-        is_json = response.getheader("Content-Type", "").startswith("application/json")
-        return response.status, dict(response.getheaders()), json.loads(data) if is_json else data
-    finally:
-        connection.close()
-
-
-class Server:
-    """gunicorn, started from the project's folder with its own .venv, on a free loopback port."""
-
-    def __init__(self, project: Path, **settings):
-        self.project, self.port = project, free_port()
-        env = {**os.environ, "PATH": f"{project / '.venv' / 'bin'}:{os.environ['PATH']}"}
-        env.update({f"{ENV_PREFIX}SERVER__HOST": "127.0.0.1", f"{ENV_PREFIX}SERVER__PORT": str(self.port)})
-        env.update({ENV_PREFIX + key.upper(): str(value) for key, value in settings.items()})
-        self.env = env
-        self.log = (project / f"gunicorn-{self.port}.log").open("w+")
-        self.process = subprocess.Popen(docker_cmd(project), cwd=project, env=env, stdout=self.log, stderr=self.log)
-
-    def run(self, command: list[str], **settings) -> subprocess.CompletedProcess:
-        """A command in the server's environment (its venv, its settings, and these), as the container runs it."""
-        env = {**self.env, **{ENV_PREFIX + key.upper(): str(value) for key, value in settings.items()}}
-        return subprocess.run(command, cwd=self.project, env=env, capture_output=True, text=True, timeout=60)
-
-    def wait_ready(self, seconds=60):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"gunicorn exited: {self.output()}"
-            with contextlib.suppress(OSError):
-                if request(self.port, "GET", "/ready", timeout=2)[0] == 200:
-                    return self
-            time.sleep(0.2)
-        raise AssertionError(f"not ready after {seconds} s: {self.output()}")
-
-    def workers(self) -> set[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
-        return {int(pid) for pid in children.split()}
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=60)
-        self.log.close()
-
-
-@pytest.fixture(scope="module")
-def server(installed_project):
-    running = Server(installed_project, server__workers=2).wait_ready()
-    yield running
-    running.stop()
 
 
 def load(port, total, clients, on_progress=None) -> dict[int, str]:

@@ -4,7 +4,7 @@ import importlib.util
 import json
 
 import pytest
-from matrix import DEFAULTS, TEMPLATE
+from matrix import ALL_OFF, ALL_ON, DEFAULTS, TEMPLATE
 
 
 def load_hook(name):
@@ -59,6 +59,10 @@ OPTIONAL_FILES = [
     ".github/dependabot.yml",
     "src/iris_classifier_service/healthcheck.py",
     "src/iris_classifier_service/api/metrics.py",
+    "src/iris_classifier_service/api/web.py",
+    "src/iris_classifier_service/api/templates/base.html",
+    "src/iris_classifier_service/api/static/web.css",
+    "tests/test_web.py",
     "tests/test_healthcheck.py",
     "tests/test_metrics.py",
     "tests/test_cors.py",
@@ -67,16 +71,14 @@ OPTIONAL_FILES = [
 
 def test_everything_off_removes_every_optional_file(tmp_path):
     project = make_project(tmp_path, ["requirements.txt", "README.md", *OPTIONAL_FILES])
-    off = {"include_docker": False, "ci": "none", "enable_metrics": False, "enable_cors": False}
-    post_gen.remove_unchosen(project, {**ANSWERS, **off})
+    post_gen.remove_unchosen(project, {**ANSWERS, **ALL_OFF})
     assert remaining(project) == ["README.md", "requirements.txt"]
     assert (project / "requirements.txt").read_text() == "flask\n"
 
 
 def test_everything_on_removes_nothing(tmp_path):
     project = make_project(tmp_path, ["requirements.txt", *OPTIONAL_FILES])
-    on = {"include_docker": True, "ci": "github", "enable_metrics": True, "enable_cors": True}
-    post_gen.remove_unchosen(project, {**ANSWERS, **on})
+    post_gen.remove_unchosen(project, {**ANSWERS, **ALL_ON})
     assert remaining(project) == sorted(["requirements.txt", *OPTIONAL_FILES])
     assert (project / "requirements.txt").read_text() == "flask\nprometheus-client\n"
 

@@ -7,10 +7,18 @@ import itertools
 import tomllib
 
 import pytest
-from matrix import MARKER, OPTIONS, answers_of, combination_id, expected_files, project_files, unchosen_patterns
+from matrix import (
+    ALL_OFF,
+    ALL_ON,
+    MARKER,
+    OPTIONS,
+    answers_of,
+    combination_id,
+    expected_files,
+    project_files,
+    unchosen_patterns,
+)
 
-ALL_ON = {"enable_metrics": True, "enable_cors": True, "include_docker": True, "ci": "github"}
-ALL_OFF = {"enable_metrics": False, "enable_cors": False, "include_docker": False, "ci": "none"}
 # What each combination changes from the defaults; tests/pairwise check that they cover every pair.
 COMBINATIONS = [
     {},

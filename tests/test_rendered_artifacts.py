@@ -3,7 +3,10 @@ the linters their ecosystems use, run here from PyPI packages since no Docker en
 
 import shutil
 import subprocess
+import sys
+import zipfile
 
+import pytest
 import yaml
 
 from .conftest import TEMPLATE
@@ -92,3 +95,18 @@ def test_the_pre_commit_hooks_pass_when_run_directly(default_project, run_in, tm
             arguments = [name for name in files if name.endswith(ONLY_FILES_ENDING[hook_id])]
         result = run_in(copy, *command, *arguments)
         assert result.returncode == 0, f"{hook_id}: {result.stdout}{result.stderr}"
+
+
+@pytest.mark.slow
+def test_the_wheel_the_image_installs_holds_every_file_of_the_package(default_project, tmp_path):
+    """The image installs with `pip install .`, not in editable mode: the page's templates and stylesheet
+    must be in the wheel, not only in src/."""
+    project = shutil.copytree(default_project, tmp_path / "project")  # a build writes into the tree
+    sources = {str(path.relative_to(project / "src")) for path in (project / "src").rglob("*") if path.is_file()}
+    command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path), str(project)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (wheel,) = tmp_path.glob("*.whl")
+    packaged = {name for name in zipfile.ZipFile(wheel).namelist() if ".dist-info/" not in name}
+    assert "iris_classifier_service/api/templates/model_card.html" in packaged
+    assert packaged == sources

@@ -62,6 +62,8 @@ def test_saved_metadata_describes_the_model(config, split):
     assert metadata["version"] == config.model.version
     assert metadata["sklearn_version"] == sklearn.__version__
     assert metadata["feature_names"] == split.train.feature_names
+    ranges = [[metadata["feature_ranges"][name][end] for end in ("min", "max")] for name in metadata["feature_names"]]
+    assert ranges == np.stack([split.train.features.min(axis=0), split.train.features.max(axis=0)], axis=1).tolist()
     assert metadata["class_labels"] == ["setosa", "versicolor", "virginica"]
     assert metadata["training_data_sha256"] == split.train.fingerprint()
     assert set(metadata["metrics"]) == {"accuracy", "f1_macro"}

@@ -1,5 +1,9 @@
 """GET /metrics: Prometheus' view of the traffic, read back through its own text parser."""
 
+{% if cookiecutter.include_web_ui -%}
+import re
+
+{% endif -%}
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -79,3 +83,23 @@ def test_metrics_can_be_switched_off(make_config, config):
     response = client.get("/metrics")
     assert response.status_code == 404
     assert "server.enable_metrics" in response.get_json()["error"]["message"]
+{%- if cookiecutter.include_web_ui %}
+
+
+def test_the_model_card_page_is_traffic_by_route_and_its_predictions_count(client, config):
+    before = scrape(client)
+    page = client.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    names = client.get("/model").get_json()["feature_names"]
+    client.post("/", data={"csrf_token": token, **dict(zip(names, map(str, SETOSA), strict=True))})
+    client.get("/static/web.css")
+    client.get("/static/no-such-file.css")
+    after = scrape(client)
+    assert change(before, after, "http_requests_total", route="/", method="GET", status="200") == 1
+    assert change(before, after, "http_requests_total", route="/", method="POST", status="200") == 1
+    assert change(before, after, "predictions_total", model_version=config.model.version, label="setosa") == 1
+    static = "/static/<path:filename>"
+    assert change(before, after, "http_requests_total", route=static, method="GET", status="200") == 1
+    assert change(before, after, "http_requests_total", route=static, method="GET", status="404") == 1
+    assert not any("no-such-file" in str(labels) for _, labels in after)  # a path is never a label
+{%- endif %}

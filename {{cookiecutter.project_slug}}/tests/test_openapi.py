@@ -2,6 +2,7 @@ import re
 
 import numpy as np
 import pytest
+from flask import Blueprint
 
 from {{ cookiecutter.package_name }}.api import (
     app as app_module,
@@ -15,6 +16,8 @@ from {{ cookiecutter.package_name }}.api.app import (
 from {{ cookiecutter.package_name }}.api.openapi import (
     OPERATIONS,
     build_document,
+    documented_rules,
+    undocumented,
 )
 from {{ cookiecutter.package_name }}.models.classifier import (
     LoadedModel,
@@ -48,7 +51,7 @@ def test_the_document_is_openapi_3_1_with_resolvable_references(document):
 
 
 def test_every_route_of_the_app_is_in_the_document(app, document):
-    for rule in app.url_map.iter_rules():
+    for rule in documented_rules(app):
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         assert path in document["paths"], rule.rule
         assert {method.lower() for method in rule.methods - {"HEAD", "OPTIONS"}} == set(document["paths"][path])
@@ -58,6 +61,18 @@ def test_a_route_without_a_description_breaks_the_document(app, monkeypatch):
     monkeypatch.delitem(OPERATIONS, "api.health")
     with pytest.raises(KeyError, match="/health"):
         build_document(app, NAMES, ["a"])
+
+
+def test_only_a_blueprint_that_says_it_is_no_api_is_left_out(config):
+    app = create_app(config)
+    pages = undocumented(Blueprint("pages", __name__))
+    pages.add_url_rule("/page", "page", lambda: "<p>for people</p>")
+    app.register_blueprint(pages)
+    app.register_blueprint(pages, name="more_pages", url_prefix="/more")
+    routes = {rule.rule for rule in documented_rules(app)}
+    assert {"/page", "/more/page"}.isdisjoint(routes)
+    assert {"/health", "/predict", "/openapi.json"} <= routes
+    assert "/page" not in build_document(app, NAMES, ["a"])["paths"]
 
 
 def test_predict_documents_every_status_it_answers(document):

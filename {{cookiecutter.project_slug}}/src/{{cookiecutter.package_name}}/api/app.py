@@ -1,7 +1,8 @@
 """The HTTP face of the model: `create_app()` builds the Flask app around a model loaded once.
 
 A request's whole path: a route below -> `validation.features_from_payload` -> `classifier.predict`.
-Every answer, errors included, is JSON; a traceback only ever reaches the log.
+Every API answer, errors included, is JSON; a traceback only ever reaches the log. Every answer,
+HTML or JSON, carries the security headers below.
 """
 
 import logging
@@ -27,6 +28,9 @@ from . import metrics
 from .inference_protocol import inference_protocol
 from .openapi import openapi
 from .validation import MAX_DETAILS, ApiError, features_from_payload
+{%- if cookiecutter.include_web_ui %}
+from .web import web
+{%- endif %}
 
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 ERROR_CODES = {
@@ -35,6 +39,17 @@ ERROR_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
+}
+# A browser given these runs no inline or foreign script, loads nothing from elsewhere, shows the
+# answer in no frame, never second-guesses its content type and sends no Referer from it.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; "
+        "base-uri 'self'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
 }
 
 log = logging.getLogger(__name__)
@@ -71,11 +86,12 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the app; with no argument, from config/config.yaml (and its environment overrides)."""
     config = config or load_config()
     setup_logging(config.logging.level)
-    app = Flask(__name__, static_folder=None)  # a JSON API: no /static route
+    app = Flask(__name__, static_folder=None)  # no app-wide /static: a blueprint with files serves its own
     app.session_interface = CookieOnlySessions()
     app.json = OrjsonProvider(app)
     app.config.from_mapping(
         SECRET_KEY=secret_key(config),
+        SESSION_COOKIE_SAMESITE="Lax",  # the cookie goes with no other site's form post
         MAX_CONTENT_LENGTH=config.server.max_request_bytes,
         MAX_BATCH_ROWS=config.server.max_batch_rows,
 {%- if cookiecutter.enable_metrics %}
@@ -91,6 +107,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(inference_protocol)
     app.register_blueprint(openapi)
+{%- if cookiecutter.include_web_ui %}
+    app.register_blueprint(web)
+{%- endif %}
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(UnscorableRows, _unscorable)
     app.register_error_handler(HTTPException, _http_error)
@@ -178,6 +197,12 @@ def _finish_request(response: Response) -> Response:
                 "request_id": g.request_id,
             },
         )
+    return response
+
+
+@api.after_app_request
+def _add_security_headers(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
     return response
 
 

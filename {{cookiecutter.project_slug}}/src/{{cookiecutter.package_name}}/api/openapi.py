@@ -1,17 +1,21 @@
-"""GET /openapi.json: an OpenAPI 3.1 document of every route, built from the app itself.
+"""GET /openapi.json: an OpenAPI 3.1 document of every API route, built from the app itself.
 
-The paths come from the app's url_map, so no route can be left out: a route without an entry in
-OPERATIONS below makes the document fail to build (and the tests fail). The request and answer
-schemas come from the loaded model (its feature names, their count and its class labels) and the
-config (the batch limit), so the document cannot drift from what the service accepts. Built once
-per app, on first request. Without a model (server.require_model: false, not yet loaded) it
-describes a row as an array of numbers of any length, and is built again once a model is there.
+The paths come from the app's url_map, so no route can be left out by mistake: a route without an
+entry in OPERATIONS below makes the document fail to build (and the tests fail). Only a blueprint
+of pages for people (HTML, not API) is left out, and it says so itself: `undocumented(blueprint)`.
+The request and answer schemas come from the loaded model (its feature names, their count and its
+class labels) and the config (the batch limit), so the document cannot drift from what the service
+accepts. Built once per app, on first request. Without a model (server.require_model: false, not
+yet loaded) it describes a row as an array of numbers of any length, and is built again once a
+model is there.
 """
 
 import re
 from collections.abc import Callable, Sequence
 
 from flask import Blueprint, Flask, current_app
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import Rule
 
 from .inference_protocol import NUMERIC_DATATYPES, OUTPUT_NAMES
 from .validation import MAX_MAGNITUDE
@@ -19,6 +23,7 @@ from .validation import MAX_MAGNITUDE
 openapi = Blueprint("openapi", __name__)
 
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}
+UNDOCUMENTED = "openapi_undocumented_blueprints"  # the app.extensions key naming them
 CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 JSON_ERROR = "#/components/schemas/Error"
 V2_ERROR = "#/components/schemas/InferenceProtocolError"
@@ -36,12 +41,30 @@ def openapi_document():
     return cached[1]
 
 
+def undocumented(blueprint: Blueprint) -> Blueprint:
+    """Leave every route of `blueprint` out of the document: it serves pages for people, not the API."""
+
+    def record(state: BlueprintSetupState) -> None:
+        name = f"{state.name_prefix}.{state.name}".lstrip(".")  # the endpoints' prefix, as Flask makes it
+        state.app.extensions.setdefault(UNDOCUMENTED, set()).add(name)
+
+    blueprint.record(record)
+    return blueprint
+
+
+def documented_rules(app: Flask) -> list[Rule]:
+    """The app's routes, by path, but those of undocumented blueprints."""
+    left_out = app.extensions.get(UNDOCUMENTED, set())
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.rpartition(".")[0] not in left_out]
+    return sorted(rules, key=lambda rule: rule.rule)
+
+
 def build_document(app: Flask, feature_names: Sequence[str] | None, class_labels: Sequence[str] | None) -> dict:
     """The OpenAPI 3.1 document of `app`'s routes, for a model with these features and classes (None: unknown)."""
     config = app.config["SERVICE_CONFIG"]
     schemas = _schemas(feature_names, class_labels, app.config["MAX_BATCH_ROWS"])
     paths: dict[str, dict] = {}
-    for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
+    for rule in documented_rules(app):
         if rule.endpoint not in OPERATIONS:
             raise KeyError(f"route {rule.rule} ({rule.endpoint}) has no entry in openapi.OPERATIONS")
         path = CONVERTER.sub(r"{\1}", rule.rule)
@@ -245,6 +268,10 @@ def _model() -> dict:
             "name": {"type": "string"},
             "version": {"type": "string"},
             "feature_names": {"type": "array", "items": {"type": "string"}},
+            "feature_ranges": {
+                "type": "object",
+                "additionalProperties": _object({"min": {"type": "number"}, "max": {"type": "number"}}),
+            },
             "class_labels": {"type": "array", "items": {"type": "string"}},
         },
         "required": ["name", "version", "feature_names", "class_labels"],

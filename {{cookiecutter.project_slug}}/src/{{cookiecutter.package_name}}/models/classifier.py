@@ -115,10 +115,12 @@ def evaluate(estimator: Pipeline, data: Dataset) -> dict[str, float]:
 def describe(
     estimator: Pipeline, *, name: str, version: str, train_data: Dataset, metrics: Mapping[str, float]
 ) -> dict[str, Any]:
-    """The metadata saved beside the artifacts (save_model adds their sha256)."""
+    """The metadata saved beside the artifacts (save_model adds their sha256). Each feature's range in the
+    training data tells a person trying the model which values it has seen."""
     import sklearn
     import skops
 
+    lows, highs = train_data.features.min(axis=0).tolist(), train_data.features.max(axis=0).tolist()
     return {
         "name": name,
         "version": version,
@@ -127,6 +129,10 @@ def describe(
         "sklearn_version": sklearn.__version__,
         "skops_version": skops.__version__,
         "feature_names": list(train_data.feature_names),
+        "feature_ranges": {
+            name: {"min": low, "max": high}
+            for name, low, high in zip(train_data.feature_names, lows, highs, strict=True)
+        },
         "class_labels": [str(label) for label in estimator.classes_],
         "hyperparameters": estimator.named_steps["classify"].get_params(),
         "metrics": dict(metrics),
