@@ -18,6 +18,7 @@ from matrix import (
     project_files,
     unchosen_patterns,
 )
+from tour import tour_problems
 
 # What each combination changes from the defaults; tests/pairwise check that they cover every pair.
 COMBINATIONS = [
@@ -100,6 +101,10 @@ def test_the_license_and_python_version_are_the_chosen_ones(rendered):
         }[answers["license"]]
     )
     assert f"Python {answers['python_version']}" in (project / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_tour_names_only_files_and_names_the_render_has(rendered):
+    assert tour_problems(rendered[1]) == []
 
 
 @pytest.mark.slow
