@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from matrix import TEMPLATE
+
+from .matrix import TEMPLATE
 
 GIT_USER = ["-c", "user.name=Template Tests", "-c", "user.email=tests@example.com"]
 CHANGED_SETTING = "  graceful_timeout_seconds: 20\n"

@@ -3,6 +3,8 @@ against the rendered service's gunicorn: load the page, try a good and a bad exa
 
 A missing browser fails the test rather than skipping it, so CI proves the page works in one."""
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,8 +18,9 @@ from .conftest import TEMPLATE
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+# Debian's chromium, or the Google Chrome of GitHub's Ubuntu runners (with its chromedriver in $CHROMEWEBDRIVER).
+CHROMIUM = Path(shutil.which("chromium") or shutil.which("google-chrome") or "/usr/bin/chromium")
+CHROMEDRIVER = Path(shutil.which("chromedriver") or Path(os.environ.get("CHROMEWEBDRIVER", "/usr/bin"), "chromedriver"))
 ARTIFACTS = TEMPLATE / "test-artifacts"
 SETOSA = {"sepal_length": "5.1", "sepal_width": "3.5", "petal_length": "1.4", "petal_width": "0.2"}
 VIRGINICA = {"sepal_length": "6.7", "sepal_width": "3.0", "petal_length": "5.2", "petal_width": "2.3"}

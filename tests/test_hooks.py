@@ -4,7 +4,8 @@ import importlib.util
 import json
 
 import pytest
-from matrix import ALL_OFF, ALL_ON, DEFAULTS, TEMPLATE
+
+from .matrix import ALL_OFF, ALL_ON, DEFAULTS, TEMPLATE
 
 
 def load_hook(name):

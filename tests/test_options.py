@@ -7,7 +7,8 @@ import itertools
 import tomllib
 
 import pytest
-from matrix import (
+
+from .matrix import (
     ALL_OFF,
     ALL_ON,
     MARKER,
@@ -18,7 +19,7 @@ from matrix import (
     project_files,
     unchosen_patterns,
 )
-from tour import tour_problems
+from .tour import tour_problems
 
 # What each combination changes from the defaults; tests/pairwise check that they cover every pair.
 COMBINATIONS = [

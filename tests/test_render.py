@@ -6,7 +6,7 @@ Its file set, markers, linters and test suite are checked with every other combi
 import subprocess
 import tomllib
 
-from matrix import DEFAULTS, expected_files
+from .matrix import DEFAULTS, expected_files
 
 
 def test_the_default_render_is_named_after_the_project(default_project):

@@ -1,6 +1,6 @@
 """The generated README's Tour points learners at files and names: every one of them must exist in the render."""
 
-from tour import tour_problems, tour_rows
+from .tour import tour_problems, tour_rows
 
 # Each idea the Tour promises to show, as it is worded in the idea column.
 IDEAS = [
