@@ -28,6 +28,16 @@ class ConfigError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
+{%- if cookiecutter.example_task == "text" %}
+    csv_path: str
+    text_column: str
+    target_column: str
+    test_size: float
+    random_state: int
+
+    def __post_init__(self):
+        _require(bool(self.csv_path), "data.csv_path", "must name a CSV file")
+{%- else %}
     source: str
     csv_path: str | None
     feature_columns: list[str] | None
@@ -42,6 +52,7 @@ class DataConfig:
             "data.csv_path",
             "is required when data.source is 'csv'",
         )
+{%- endif %}
         _require(0 < self.test_size < 1, "data.test_size", "must be between 0 and 1")
 
 
@@ -65,6 +76,9 @@ class ServerConfig:
     port: int
     max_request_bytes: int
     max_batch_rows: int
+{%- if cookiecutter.example_task == "text" %}
+    max_text_chars: int
+{%- endif %}
     require_model: bool
     model_retry_seconds: float
     workers: int | None
@@ -80,6 +94,9 @@ class ServerConfig:
         _require(self.model_retry_seconds >= 0, "server.model_retry_seconds", "must not be negative")
         _require(self.max_request_bytes > 0, "server.max_request_bytes", "must be positive")
         _require(self.max_batch_rows > 0, "server.max_batch_rows", "must be positive")
+{%- if cookiecutter.example_task == "text" %}
+        _require(self.max_text_chars > 0, "server.max_text_chars", "must be positive")
+{%- endif %}
 
 
 @dataclasses.dataclass(frozen=True)
