@@ -1,6 +1,6 @@
 """The HTTP face of the model: `create_app()` builds the Flask app around a model loaded once.
 
-A request's whole path: a route below -> `validation.features_from_payload` -> `classifier.predict`.
+A request's whole path: a route below -> `validation.{{ "texts" if cookiecutter.example_task == "text" else "features" }}_from_payload` -> `classifier.predict`.
 Every answer, errors included, is JSON; a traceback only ever reaches the log.
 """
 
@@ -21,7 +21,11 @@ from ..utils.helpers import Config, load_config, secret_key, setup_logging
 from . import metrics
 from .inference_protocol import inference_protocol
 from .openapi import openapi
+{%- if cookiecutter.example_task == "text" %}
+from .validation import MAX_DETAILS, ApiError, texts_from_payload
+{%- else %}
 from .validation import MAX_DETAILS, ApiError, features_from_payload
+{%- endif %}
 
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 ERROR_CODES = {
@@ -73,6 +77,9 @@ def create_app(config: Config | None = None) -> Flask:
         SECRET_KEY=secret_key(config),
         MAX_CONTENT_LENGTH=config.server.max_request_bytes,
         MAX_BATCH_ROWS=config.server.max_batch_rows,
+{%- if cookiecutter.example_task == "text" %}
+        MAX_TEXT_CHARS=config.server.max_text_chars,
+{%- endif %}
         ENABLE_METRICS=config.server.enable_metrics,
         SERVICE_CONFIG=config,
     )
@@ -187,8 +194,14 @@ def model_metadata():
 @api.post("/predict")
 def predict_route():
     model = _ready_model()
+{%- if cookiecutter.example_task == "text" %}
+    limits = current_app.config
+    texts = texts_from_payload(request.get_json(), limits["MAX_BATCH_ROWS"], limits["MAX_TEXT_CHARS"])
+    labels, probabilities = predict(model, texts)
+{%- else %}
     features = features_from_payload(request.get_json(), model.feature_names, current_app.config["MAX_BATCH_ROWS"])
     labels, probabilities = predict(model, features)
+{%- endif %}
     metrics.count_predictions(model.metadata["version"], labels)
     return jsonify(
         predictions=labels,
