@@ -9,10 +9,11 @@ import csv
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
 {%- if cookiecutter.example_task == "text" %}
+
 from .data.data_loader import DataError, load_dataset, read_text_csv, split_dataset
 {%- else %}
+
 from .data.data_loader import DataError, load_dataset, read_feature_csv, split_dataset
 {%- endif %}
 from .models.classifier import (
@@ -54,15 +55,17 @@ def train_command(config: Config, args: argparse.Namespace) -> None:
     saved = save_model(estimator, metadata, Path(config.model.artifact_path), onnx)
     print(f"saved {config.model.artifact_path} ({'with' if onnx else 'without'} ONNX export): {saved['metrics']}")
 {%- endif %}
-
-
 {%- if cookiecutter.example_task == "text" %}
+
+
 def predict_command(config: Config, args: argparse.Namespace) -> None:
     """Predict the text of every row of a CSV; write it back with the prediction and one probability per class."""
     model = load_model(config.model.artifact_path, config.model.trusted_types, config.model.runtime)
     texts = read_text_csv(args.input, config.data.text_column)
     labels, probabilities = predict(model, texts)
 {%- else %}
+
+
 def predict_command(config: Config, args: argparse.Namespace) -> None:
     """Predict every row of a CSV; write its columns plus the prediction and one probability per class."""
     model = load_model(config.model.artifact_path, config.model.trusted_types, config.model.runtime)

@@ -15,10 +15,11 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
-
 {%- if cookiecutter.example_task == "text" %}
+
 EXAMPLE_TEXT = "Registered nurse with six years in intensive care; administered medication and trained new staff."
 {%- else %}
+
 EXAMPLE_ROW = [5.1, 3.5, 1.4, 0.2]
 {%- endif %}
 
