@@ -45,9 +45,9 @@ def saved(copy_model, tmp_path):
 
 
 def test_hyperparameters_come_from_the_config(make_config):
-    hyperparameters = {"tfidf": {"ngram_range": [1, 1]}, "classify": {"C": 0.3}}
+    hyperparameters = {"tfidf": {"ngram_range": [1, 2]}, "classify": {"C": 0.3}}
     pipeline = classifier.build_pipeline(make_config(model={"hyperparameters": hyperparameters}).model.hyperparameters)
-    assert pipeline.named_steps["tfidf"].ngram_range == (1, 1)
+    assert pipeline.named_steps["tfidf"].ngram_range == (1, 2)
     assert pipeline.named_steps["classify"].C == 0.3
     assert list(pipeline.named_steps) == ["tfidf", "classify"]
 

@@ -93,7 +93,7 @@ class LoadedModel:
 
 
 def build_pipeline(hyperparameters: Mapping[str, Any]) -> Pipeline:
-    """TF-IDF of words and word pairs, then logistic regression, each step's hyper-parameters from the config."""
+    """TF-IDF word weights, then logistic regression, each step's hyper-parameters from the config."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
