@@ -47,7 +47,7 @@ def train_command(config: Config, args: argparse.Namespace) -> None:
         metrics=evaluate(estimator, split.test),
     )
 {%- if cookiecutter.example_task == "text" %}
-    # No ONNX copy: skl2onnx's TF-IDF scores in float32, far from scikit-learn's probabilities (classifier.py).
+    # No ONNX copy: skl2onnx's TF-IDF does not reproduce scikit-learn's probabilities (classifier.py says why).
     saved = save_model(estimator, metadata, Path(config.model.artifact_path))
     print(f"saved {config.model.artifact_path}: {saved['metrics']}")
 {%- else %}
