@@ -9,6 +9,8 @@ import pytest
 from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
+# The text example task, under a name that fits it.
+TEXT_ANSWERS = {"example_task": "text", "project_name": "Resume Screener"}
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +26,11 @@ def render():
 @pytest.fixture(scope="session")
 def default_project(render, tmp_path_factory):
     return render(tmp_path_factory.mktemp("default"))
+
+
+@pytest.fixture(scope="session")
+def text_project(render, tmp_path_factory):
+    return render(tmp_path_factory.mktemp("text"), **TEXT_ANSWERS)
 
 
 @pytest.fixture(scope="session")
@@ -50,16 +57,26 @@ def run_in(tmp_path_factory):
     return run
 
 
-@pytest.fixture(scope="session")
-def installed_project(render, tmp_path_factory):
-    """A default render, installed as its README says (`make install`), then trained by the Dockerfile's own step."""
-    project = render(tmp_path_factory.mktemp("installed"))
+def install(project):
+    """Install a render as its README says (`make install`), then train it with the Dockerfile's own step."""
     (train_step,) = [line for line in (project / "Dockerfile").read_text().splitlines() if line.endswith(" train")]
     train = train_step.removeprefix("RUN ").split()
     for command in (["make", "install"], [str(project / ".venv" / "bin" / train[0]), *train[1:]]):
         result = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=900)
         assert result.returncode == 0, f"{command}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
     return project
+
+
+@pytest.fixture(scope="session")
+def installed_project(render, tmp_path_factory):
+    """A default render, installed and trained."""
+    return install(render(tmp_path_factory.mktemp("installed")))
+
+
+@pytest.fixture(scope="session")
+def installed_text_project(render, tmp_path_factory):
+    """A text render, installed and trained."""
+    return install(render(tmp_path_factory.mktemp("installed-text"), **TEXT_ANSWERS))
 
 
 def pytest_collection_modifyitems(items):
