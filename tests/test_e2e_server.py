@@ -1,6 +1,7 @@
 """The rendered service, installed as its README says, started with the Docker image's exact CMD
 on a free 127.0.0.1 port, then attacked: documented answers, a corpus of bad requests, bounded
-load, a worker killed mid-load, SIGTERM mid-load, and a tampered model."""
+load, a worker killed mid-load, SIGTERM mid-load, and a tampered model. A text render's service
+is started the same way and must answer its documented predictions and errors."""
 
 import contextlib
 import hashlib
@@ -24,7 +25,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
-ENV_PREFIX = "IRIS_CLASSIFIER_SERVICE__"
 SETOSA = [5.1, 3.5, 1.4, 0.2]
 JSON = {"Content-Type": "application/json"}
 
@@ -39,6 +39,12 @@ def docker_healthcheck(project: Path) -> list[str]:
     """The HEALTHCHECK command of the project's Dockerfile."""
     text = (project / "Dockerfile").read_text().replace("\\\n", " ")
     return json.loads(re.search(r"^HEALTHCHECK .*? CMD (\[.*\])$", text, re.MULTILINE).group(1))
+
+
+def env_prefix(project: Path) -> str:
+    """The prefix of the project's config environment variables: its package name, upper case."""
+    (package,) = [path.parent.name for path in (project / "src").glob("*/__init__.py")]
+    return f"{package.upper()}__"
 
 
 def free_port() -> int:
@@ -66,17 +72,17 @@ class Server:
     """gunicorn, started from the project's folder with its own .venv, on a free loopback port."""
 
     def __init__(self, project: Path, **settings):
-        self.project, self.port = project, free_port()
+        self.project, self.port, self.prefix = project, free_port(), env_prefix(project)
         env = {**os.environ, "PATH": f"{project / '.venv' / 'bin'}:{os.environ['PATH']}"}
-        env.update({f"{ENV_PREFIX}SERVER__HOST": "127.0.0.1", f"{ENV_PREFIX}SERVER__PORT": str(self.port)})
-        env.update({ENV_PREFIX + key.upper(): str(value) for key, value in settings.items()})
+        env.update({f"{self.prefix}SERVER__HOST": "127.0.0.1", f"{self.prefix}SERVER__PORT": str(self.port)})
+        env.update({self.prefix + key.upper(): str(value) for key, value in settings.items()})
         self.env = env
         self.log = (project / f"gunicorn-{self.port}.log").open("w+")
         self.process = subprocess.Popen(docker_cmd(project), cwd=project, env=env, stdout=self.log, stderr=self.log)
 
     def run(self, command: list[str], **settings) -> subprocess.CompletedProcess:
         """A command in the server's environment (its venv, its settings, and these), as the container runs it."""
-        env = {**self.env, **{ENV_PREFIX + key.upper(): str(value) for key, value in settings.items()}}
+        env = {**self.env, **{self.prefix + key.upper(): str(value) for key, value in settings.items()}}
         return subprocess.run(command, cwd=self.project, env=env, capture_output=True, text=True, timeout=60)
 
     def wait_ready(self, seconds=60):
@@ -112,14 +118,16 @@ def server(installed_project):
     running.stop()
 
 
-def load(port, total, clients, on_progress=None) -> dict[int, str]:
-    """Send `total` single-row predictions (X-Request-ID load-<n>) from `clients` threads: n -> outcome."""
+def load(port, total, clients, on_progress=None, body=None) -> dict[int, str]:
+    """Send `total` predictions of `body` (one row unless given; X-Request-ID load-<n>) from `clients` threads.
+
+    -> n -> outcome."""
     outcomes: dict[int, str] = {}
 
     def one(index):
         try:
             headers = {"X-Request-ID": f"load-{index}"}
-            status = request(port, "POST", "/predict", {"features": SETOSA}, headers, timeout=30)[0]
+            status = request(port, "POST", "/predict", body or {"features": SETOSA}, headers, timeout=30)[0]
             outcomes[index] = "ok" if status == 200 else f"status {status}"
         except ConnectionRefusedError:
             outcomes[index] = "refused"
@@ -323,3 +331,23 @@ def test_an_onnx_model_no_worker_can_load_makes_the_server_refuse_to_start(insta
     code, output = refusal(installed_project, artifact)
     assert code != 0
     assert "not a loadable ONNX model" in output
+
+
+def test_a_text_projects_server_answers_its_documented_predictions_and_errors(installed_text_project):
+    server = Server(installed_text_project, server__workers=2).wait_ready()
+    try:
+        nurse = "Registered nurse with six years in intensive care"  # the generated README's curl example
+        status, _, body = request(server.port, "POST", "/predict", {"text": nurse})
+        assert (status, body["predictions"]) == (200, ["nurse"])
+        texts = ["Sales rep who exceeded quota every quarter", "Maths teacher who prepared students for exams"]
+        tensor = {"name": "input-0", "shape": [2], "datatype": "BYTES", "data": texts}
+        status, _, body = request(server.port, "POST", "/v2/models/resume-screener/infer", {"inputs": [tensor]})
+        assert (status, body["outputs"][0]["data"]) == (200, ["sales", "teacher"])
+        for bad in ({"text": ""}, {"text": 5}, {"text": "a" * 5001}, {"instances": [nurse, None]}):
+            status, _, body = request(server.port, "POST", "/predict", bad)
+            assert (status, body["error"]["code"]) == (422, "invalid_input"), bad
+        outcomes = Counter(load(server.port, total=200, clients=8, body={"text": nurse}).values())
+        assert outcomes == {"ok": 200}
+        assert "Traceback" not in server.output()
+    finally:
+        server.stop()
