@@ -119,9 +119,7 @@ def server(installed_project):
 
 
 def load(port, total, clients, on_progress=None, body=None) -> dict[int, str]:
-    """Send `total` predictions of `body` (one row unless given; X-Request-ID load-<n>) from `clients` threads.
-
-    -> n -> outcome."""
+    """Send `total` predictions of `body` (or one row) from `clients` threads, X-Request-ID load-<n>: n -> outcome."""
     outcomes: dict[int, str] = {}
 
     def one(index):
