@@ -306,15 +306,12 @@ def _load_skops(path: Path, data: bytes, metadata: dict[str, Any], trusted_types
 
 
 def _sklearn_scores(estimator: Pipeline, features: np.ndarray) -> np.ndarray:
-{%- if cookiecutter.example_task == "text" %}
-    return estimator.predict_proba(features)
-{%- else %}
     import sklearn
 
-    # The API has already proven the rows finite and well-shaped: skip scikit-learn's own checks.
-    with sklearn.config_context(assume_finite=True):
+    # The API has already validated the rows, and fitting validated the Pipeline's parameters: skip
+    # scikit-learn's own checks of both (a fifth of a call's time for one text).
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
         return estimator.predict_proba(features)
-{%- endif %}
 
 
 class OnnxScorer:
