@@ -118,6 +118,13 @@ def server(installed_project):
     running.stop()
 
 
+@pytest.fixture(scope="module")
+def text_server(installed_text_project):
+    running = Server(installed_text_project, server__workers=2).wait_ready()
+    yield running
+    running.stop()
+
+
 def load(port, total, clients, on_progress=None, body=None) -> dict[int, str]:
     """Send `total` predictions of `body` (or one row) from `clients` threads, X-Request-ID load-<n>: n -> outcome."""
     outcomes: dict[int, str] = {}
@@ -165,7 +172,9 @@ checks.positive_data_acceptance.enabled = false
 """
 
 
-def test_schemathesis_finds_the_live_server_true_to_its_openapi_document(server, tmp_path):
+@pytest.mark.parametrize("served", ["server", "text_server"], ids=["default", "text"])
+def test_schemathesis_finds_the_live_server_true_to_its_openapi_document(served, request, tmp_path):
+    server = request.getfixturevalue(served)
     config = tmp_path / "schemathesis.toml"
     config.write_text(SCHEMATHESIS_CONFIG)
     st = Path(sys.executable).parent / "st"
@@ -331,21 +340,17 @@ def test_an_onnx_model_no_worker_can_load_makes_the_server_refuse_to_start(insta
     assert "not a loadable ONNX model" in output
 
 
-def test_a_text_projects_server_answers_its_documented_predictions_and_errors(installed_text_project):
-    server = Server(installed_text_project, server__workers=2).wait_ready()
-    try:
-        nurse = "Registered nurse with six years in intensive care"  # the generated README's curl example
-        status, _, body = request(server.port, "POST", "/predict", {"text": nurse})
-        assert (status, body["predictions"]) == (200, ["nurse"])
-        texts = ["Sales rep who exceeded quota every quarter", "Maths teacher who prepared students for exams"]
-        tensor = {"name": "input-0", "shape": [2], "datatype": "BYTES", "data": texts}
-        status, _, body = request(server.port, "POST", "/v2/models/resume-screener/infer", {"inputs": [tensor]})
-        assert (status, body["outputs"][0]["data"]) == (200, ["sales", "teacher"])
-        for bad in ({"text": ""}, {"text": 5}, {"text": "a" * 5001}, {"instances": [nurse, None]}):
-            status, _, body = request(server.port, "POST", "/predict", bad)
-            assert (status, body["error"]["code"]) == (422, "invalid_input"), bad
-        outcomes = Counter(load(server.port, total=200, clients=8, body={"text": nurse}).values())
-        assert outcomes == {"ok": 200}
-        assert "Traceback" not in server.output()
-    finally:
-        server.stop()
+def test_a_text_projects_server_answers_its_documented_predictions_and_errors(text_server):
+    nurse = "Registered nurse with six years in intensive care"  # the generated README's curl example
+    status, _, body = request(text_server.port, "POST", "/predict", {"text": nurse})
+    assert (status, body["predictions"]) == (200, ["nurse"])
+    texts = ["Sales rep who exceeded quota every quarter", "Maths teacher who prepared students for exams"]
+    tensor = {"name": "input-0", "shape": [2], "datatype": "BYTES", "data": texts}
+    status, _, body = request(text_server.port, "POST", "/v2/models/resume-screener/infer", {"inputs": [tensor]})
+    assert (status, body["outputs"][0]["data"]) == (200, ["sales", "teacher"])
+    for bad in ({"text": ""}, {"text": 5}, {"text": "a" * 5001}, {"instances": [nurse, None]}):
+        status, _, body = request(text_server.port, "POST", "/predict", bad)
+        assert (status, body["error"]["code"]) == (422, "invalid_input"), bad
+    outcomes = Counter(load(text_server.port, total=200, clients=8, body={"text": nurse}).values())
+    assert outcomes == {"ok": 200}
+    assert "Traceback" not in text_server.output()

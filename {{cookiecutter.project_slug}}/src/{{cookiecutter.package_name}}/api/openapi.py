@@ -207,6 +207,7 @@ def _infer_request(max_rows: int) -> dict:
     """A v2 request: one tensor of texts, shape [rows] or [rows, 1]. JSON Schema cannot tie the length of
     `data` to `shape`: a mismatch is answered 400."""
     text = {"$ref": "#/components/schemas/Text"}
+    one_text = {"type": "array", "prefixItems": [text], "minItems": 1, "maxItems": 1}
     tensor = {
         "type": "object",
         "properties": {
@@ -221,7 +222,7 @@ def _infer_request(max_rows: int) -> dict:
             "data": {
                 "oneOf": [
                     {"type": "array", "items": text, "minItems": 1},
-                    {"type": "array", "items": {"type": "array", "prefixItems": [text], "minItems": 1, "maxItems": 1}},
+                    {"type": "array", "items": one_text, "minItems": 1},
                 ]
             },
         },
