@@ -61,7 +61,8 @@ def train_command(config: Config, args: argparse.Namespace) -> None:
 def predict_command(config: Config, args: argparse.Namespace) -> None:
     """Predict the text of every row of a CSV; write it back with the prediction and one probability per class."""
     model = load_model(config.model.artifact_path, config.model.trusted_types, config.model.runtime)
-    texts = read_text_csv(args.input, config.data.text_column)
+    (text_column,) = model.feature_names  # the column the model was trained on
+    texts = read_text_csv(args.input, text_column)
     labels, probabilities = predict(model, texts)
 {%- else %}
 
@@ -76,7 +77,7 @@ def predict_command(config: Config, args: argparse.Namespace) -> None:
     with args.output.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
 {%- if cookiecutter.example_task == "text" %}
-        writer.writerow([config.data.text_column, "prediction", *probability_columns])
+        writer.writerow([text_column, "prediction", *probability_columns])
         for text, label, scores in zip(texts, labels, probabilities, strict=True):
             writer.writerow([text, label, *(round(score, 6) for score in scores)])
 {%- else %}
