@@ -1,6 +1,8 @@
-"""Benchmark the generated service side by side with a bare Flask app, the seed's naive app and MLflow.
+"""Benchmark the generated service side by side with a bare Flask app, the seed's naive app and MLflow,
+and the text task's service side by side with a naive text app.
 
-    python benchmarks/run.py [--rounds N] [--duration S] [--skip-mlflow] [--project DIR] [--smoke] [--output FILE]
+    python benchmarks/run.py [--rounds N] [--duration S] [--skip-mlflow] [--project DIR] [--text-project DIR]
+                             [--smoke] [--output FILE]
 
 Every HTTP target runs behind the same gunicorn settings (2 sync workers on 127.0.0.1), except MLflow,
 which serves its own way (`mlflow models serve -w 2`). wrk loads one target at a time, and the targets
@@ -37,6 +39,9 @@ MLFLOW_VENV = BENCH / ".venv-mlflow"
 DEFAULT_OUTPUT = BENCH / "results" / "latest.json"
 
 SETOSA = [5.1, 3.5, 1.4, 0.2]
+# The text task's render, and the text its README's curl example sends.
+TEXT_ANSWERS = {"example_task": "text", "project_name": "Resume Screener"}
+NURSE = "Registered nurse with six years in intensive care"
 BATCH_ROWS = 1000
 WORKERS = 2
 CONNECTIONS = 8
@@ -51,6 +56,7 @@ GOALS = [
     ("ours/naive single-row req/s", ">=", 1.2),
     ("ours/mlflow single-row req/s", ">=", 15.0),
     ("naive/hello single-row req/s", None, None),
+    ("ours-text/naive-text single-text req/s", None, None),
     ("ours batch rows/s / in-process predict rows/s", ">=", 0.5),
     ("ours/naive cold start", "<=", 1.0),
     ("ours/import floor cold start", "<=", 1.3),
@@ -114,11 +120,11 @@ def package_of(root: Path) -> str:
     return packages[0]
 
 
-def render_and_install(into: Path, logs: Path) -> Project:
-    from cookiecutter.main import cookiecutter  # only needed without --project
+def render_and_install(into: Path, logs: Path, **answers: str) -> Project:
+    from cookiecutter.main import cookiecutter  # only needed without --project or --text-project
 
     say(f"rendering the template into {into}, then make install (about a minute)")
-    root = Path(cookiecutter(str(REPO), no_input=True, output_dir=str(into)))
+    root = Path(cookiecutter(str(REPO), no_input=True, extra_context=answers, output_dir=str(into)))
     project = Project(root, package_of(root))
     run_logged(["make", "install"], logs / "install.log", timeout=1200, cwd=root)
     run_logged([project.python, "-m", project.package, "train"], logs / "install.log", timeout=600, cwd=root)
@@ -524,13 +530,12 @@ def prepare_mlflow(project: Project, pickle_path: Path, workdir: Path, logs: Pat
     return model_dir
 
 
-def export_pickle(project: Project, workdir: Path, logs: Path, run: Run) -> Path:
-    pickle_path = workdir / "model.pkl"
+def export_pickle(project: Project, pickle_path: Path, logs: Path) -> str:
+    """Pickle the project's fitted pipeline for a naive app; returns the scikit-learn version that loaded it."""
     output = run_logged(
         [project.python, HELPERS / "export_pickle.py", project.model, pickle_path], logs / "setup.log", 120
     )
-    run.meta["scikit_learn"] = json.loads(output.splitlines()[-1])["sklearn"]
-    return pickle_path
+    return json.loads(output.splitlines()[-1])["sklearn"]
 
 
 # --- summary ----------------------------------------------------------------------------------------------------------
@@ -592,6 +597,7 @@ def ratios(run: Run, batch: dict) -> dict[str, float | None]:
         "ours/naive single-row req/s": paired_ratio(rates(run, "ours"), rates(run, "naive")),
         "ours/mlflow single-row req/s": paired_ratio(rates(run, "ours"), rates(run, "mlflow")),
         "naive/hello single-row req/s": paired_ratio(rates(run, "naive"), rates(run, "hello")),
+        "ours-text/naive-text single-text req/s": paired_ratio(rates(run, "ours-text"), rates(run, "naive-text")),
         "ours batch rows/s / in-process predict rows/s": batch["ratio"],
         "ours/naive cold start": paired_ratio(cold.get("ours", []), cold.get("naive", [])),
         "ours/import floor cold start": paired_ratio(cold.get("ours", []), cold.get("import_floor", [])),
@@ -615,7 +621,9 @@ def judged(values: dict[str, float | None], skipped: set[str]) -> list[dict]:
 
 def summarize(run: Run, skip_mlflow: bool) -> dict:
     single = {
-        name: summarize_wrk(run.rounds[name]) for name in ("hello", "naive", "mlflow", "ours") if name in run.rounds
+        name: summarize_wrk(run.rounds[name])
+        for name in ("hello", "naive", "mlflow", "ours", "naive-text", "ours-text")
+        if name in run.rounds
     }
     batch = batch_summary(run)
     skipped = {"ours/mlflow single-row req/s"} if skip_mlflow else set()
@@ -680,6 +688,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cold-starts", type=int, default=5, help="cold starts of each kind (%(default)s)")
     parser.add_argument("--skip-mlflow", action="store_true", help="leave MLflow out (no venv of its own needed)")
     parser.add_argument("--project", type=Path, help="a rendered, installed and trained project to use")
+    parser.add_argument("--text-project", type=Path, help="the same, rendered with example_task=text")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON figures (%(default)s)")
     parser.add_argument("--smoke", action="store_true", help="1 round of 1 s, no MLflow, 2 cold starts")
     args = parser.parse_args(argv)
@@ -690,10 +699,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def describe_machine(args: argparse.Namespace, project: Project) -> dict:
+def describe_machine(args: argparse.Namespace, project: Project, text_project: Project) -> dict:
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
     return {
         "project": str(project.root),
+        "text_project": str(text_project.root),
         "rounds": args.rounds,
         "duration_seconds": args.duration,
         "cold_starts": args.cold_starts,
@@ -706,8 +716,12 @@ def describe_machine(args: argparse.Namespace, project: Project) -> dict:
     }
 
 
-def build_targets(project: Project, pickle_path: Path, mlflow_dir: Path | None, workdir: Path, logs: Path):
+def build_targets(
+    project: Project, pickle_path: Path, text: tuple[Project, Path], mlflow_dir: Path | None, workdir: Path, logs: Path
+):
     single, rows = json.dumps({"features": SETOSA}), batch_rows()
+    text_project, text_pickle = text
+    one_text = json.dumps({"text": NURSE})
     targets = [
         Target("hello", gunicorn_app(project, "hello", "apps.hello:app", logs), "/predict", single),
         Target(
@@ -717,6 +731,13 @@ def build_targets(project: Project, pickle_path: Path, mlflow_dir: Path | None, 
             single,
         ),
         Target("ours", ours_server(project, "ours", logs), "/predict", single),
+        Target(
+            "naive-text",
+            gunicorn_app(text_project, "naive-text", "apps.naive_text:app", logs, NAIVE_MODEL_PATH=str(text_pickle)),
+            "/predict",
+            one_text,
+        ),
+        Target("ours-text", ours_server(text_project, "ours-text", logs), "/predict", one_text),
     ]
     if mlflow_dir is not None:
         targets.append(
@@ -729,13 +750,13 @@ def build_targets(project: Project, pickle_path: Path, mlflow_dir: Path | None, 
     return targets, batch
 
 
-def load_tests(args, project: Project, pickle_path: Path, workdir: Path, logs: Path, run: Run, stack) -> list:
+def load_tests(args, project: Project, pickle_path: Path, text, workdir: Path, logs: Path, run: Run, stack) -> list:
     """Start the servers, warm them, run the rounds, stop them (`stack` stops them on errors too).
 
     Returns the single-row and batch targets of the service, to warm it before measuring its memory.
     """
     mlflow_dir = None if args.skip_mlflow else prepare_mlflow(project, pickle_path, workdir, logs, run)
-    targets, batch = build_targets(project, pickle_path, mlflow_dir, workdir, logs)
+    targets, batch = build_targets(project, pickle_path, text, mlflow_dir, workdir, logs)
     for target in targets:
         stack.callback(target.server.stop)
     say(f"starting {', '.join(target.name for target in targets)}")
@@ -769,9 +790,16 @@ def benchmark(args: argparse.Namespace, run: Run) -> None:
     with contextlib.ExitStack() as stack:
         stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         project = existing_project(args.project) if args.project else render_and_install(workdir / "render", logs)
-        run.meta.update(describe_machine(args, project))
-        pickle_path = export_pickle(project, workdir, logs, run)
-        warm = load_tests(args, project, pickle_path, workdir, logs, run, stack)
+        text_project = (
+            existing_project(args.text_project)
+            if args.text_project
+            else render_and_install(workdir / "render-text", logs, **TEXT_ANSWERS)
+        )
+        run.meta.update(describe_machine(args, project, text_project))
+        pickle_path, text_pickle = workdir / "model.pkl", workdir / "text-model.pkl"
+        run.meta["scikit_learn"] = export_pickle(project, pickle_path, logs)
+        export_pickle(text_project, text_pickle, logs)
+        warm = load_tests(args, project, pickle_path, (text_project, text_pickle), workdir, logs, run, stack)
         say(f"cold starts: {args.cold_starts} of each")
         measure_cold_starts(project, pickle_path, logs, args.cold_starts, run)
         say("memory: PSS with 1 and with 2 workers")

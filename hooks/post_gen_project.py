@@ -9,9 +9,10 @@ import re
 import shutil
 from pathlib import Path
 
-# A requirement only some answers need, e.g. `flask-cors>=6.0,<7  # only with enable_cors`: the
-# template keeps such lines plain (no Jinja), so pip can read its requirement files unrendered.
-OPTIONAL_REQUIREMENT = re.compile(r"(?P<requirement>\S.*?)\s+# only with (?P<option>\w+)")
+# A requirement only some answers need, e.g. `flask-cors>=6.0,<7  # only with enable_cors` (a yes/no
+# option) or `skl2onnx>=1.20,<2  # only with example_task=tabular` (a choice): the template keeps such
+# lines plain (no Jinja), so pip can read its requirement files unrendered.
+OPTIONAL_REQUIREMENT = re.compile(r"(?P<requirement>\S.*?)\s+# only with (?P<option>\w+)(?:=(?P<value>\S+))?")
 
 NEXT_STEPS = """
 Created {{ cookiecutter.project_slug }}. Next:
@@ -19,7 +20,11 @@ Created {{ cookiecutter.project_slug }}. Next:
     cd {{ cookiecutter.project_slug }}
     make run      # creates .venv, installs, trains the default model if none, serves on 0.0.0.0:8000
     curl -X POST localhost:8000/predict -H 'Content-Type: application/json' \\
+{%- if cookiecutter.example_task == "text" %}
+         -d '{"text": "Registered nurse with six years in intensive care and wound care"}'
+{%- else %}
          -d '{"features": [5.1, 3.5, 1.4, 0.2]}'
+{%- endif %}
     make test     # the project's own tests, with its coverage gate
 """
 
@@ -41,7 +46,7 @@ def keep_chosen_requirements(path: Path, answers: dict) -> None:
         optional = OPTIONAL_REQUIREMENT.fullmatch(line)
         if optional is None:
             kept.append(line)
-        elif answers[optional["option"]]:
+        elif answers[optional["option"]] == (optional["value"] or True):
             kept.append(optional["requirement"])
     path.write_text("\n".join(kept) + "\n", encoding="utf-8")
 
@@ -67,9 +72,15 @@ def remove_cors(project: Path) -> None:
     remove(project, "tests/test_cors.py")
 
 
+def remove_text_data(project: Path) -> None:
+    remove(project, "data")
+
+
 def remove_unchosen(project: Path, answers: dict) -> None:
     package = answers["package_name"]
     keep_chosen_requirements(project / "requirements.txt", answers)
+    if answers["example_task"] != "text":
+        remove_text_data(project)
     if not answers["include_docker"]:
         remove_docker(project, package)
     if answers["ci"] == "none":

@@ -15,8 +15,9 @@ import pytest
 from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
-ENV_PREFIX = "IRIS_CLASSIFIER_SERVICE__"
 JSON = {"Content-Type": "application/json"}
+# The text example task, under a name that fits it.
+TEXT_ANSWERS = {"example_task": "text", "project_name": "Resume Screener"}
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +33,11 @@ def render():
 @pytest.fixture(scope="session")
 def default_project(render, tmp_path_factory):
     return render(tmp_path_factory.mktemp("default"))
+
+
+@pytest.fixture(scope="session")
+def text_project(render, tmp_path_factory):
+    return render(tmp_path_factory.mktemp("text"), **TEXT_ANSWERS)
 
 
 @pytest.fixture(scope="session")
@@ -75,16 +81,32 @@ def assert_clean_and_green(run_in):
     return check
 
 
-@pytest.fixture(scope="session")
-def installed_project(render, tmp_path_factory):
-    """A default render, installed as its README says (`make install`), then trained by the Dockerfile's own step."""
-    project = render(tmp_path_factory.mktemp("installed"))
+def install(project):
+    """Install a render as its README says (`make install`), then train it with the Dockerfile's own step."""
     (train_step,) = [line for line in (project / "Dockerfile").read_text().splitlines() if line.endswith(" train")]
     train = train_step.removeprefix("RUN ").split()
     for command in (["make", "install"], [str(project / ".venv" / "bin" / train[0]), *train[1:]]):
         result = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=900)
         assert result.returncode == 0, f"{command}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
     return project
+
+
+@pytest.fixture(scope="session")
+def installed_project(render, tmp_path_factory):
+    """A default render, installed and trained."""
+    return install(render(tmp_path_factory.mktemp("installed")))
+
+
+@pytest.fixture(scope="session")
+def installed_text_project(render, tmp_path_factory):
+    """A text render, installed and trained."""
+    return install(render(tmp_path_factory.mktemp("installed-text"), **TEXT_ANSWERS))
+
+
+def env_prefix(project: Path) -> str:
+    """The prefix of the project's config environment variables: its package name, upper case."""
+    (package,) = [path.parent.name for path in (project / "src").glob("*/__init__.py")]
+    return f"{package.upper()}__"
 
 
 def docker_cmd(project: Path) -> list[str]:
@@ -118,17 +140,17 @@ class Server:
     """gunicorn, started from the project's folder with its own .venv, on a free loopback port."""
 
     def __init__(self, project: Path, **settings):
-        self.project, self.port = project, free_port()
+        self.project, self.port, self.prefix = project, free_port(), env_prefix(project)
         env = {**os.environ, "PATH": f"{project / '.venv' / 'bin'}:{os.environ['PATH']}"}
-        env.update({f"{ENV_PREFIX}SERVER__HOST": "127.0.0.1", f"{ENV_PREFIX}SERVER__PORT": str(self.port)})
-        env.update({ENV_PREFIX + key.upper(): str(value) for key, value in settings.items()})
+        env.update({f"{self.prefix}SERVER__HOST": "127.0.0.1", f"{self.prefix}SERVER__PORT": str(self.port)})
+        env.update({self.prefix + key.upper(): str(value) for key, value in settings.items()})
         self.env = env
         self.log = (project / f"gunicorn-{self.port}.log").open("w+")
         self.process = subprocess.Popen(docker_cmd(project), cwd=project, env=env, stdout=self.log, stderr=self.log)
 
     def run(self, command: list[str], **settings) -> subprocess.CompletedProcess:
         """A command in the server's environment (its venv, its settings, and these), as the container runs it."""
-        env = {**self.env, **{ENV_PREFIX + key.upper(): str(value) for key, value in settings.items()}}
+        env = {**self.env, **{self.prefix + key.upper(): str(value) for key, value in settings.items()}}
         return subprocess.run(command, cwd=self.project, env=env, capture_output=True, text=True, timeout=60)
 
     def wait_ready(self, seconds=60):
@@ -168,10 +190,12 @@ def server(installed_project):
 def pytest_collection_modifyitems(items):
     """Order the slow tests (those that run a generated suite) last, so quick failures show first.
 
-    Under pytest-xdist (`--dist loadgroup`), the tests of the one installed render run in one worker,
+    Under pytest-xdist (`--dist loadgroup`), the tests of each installed render run in one worker,
     which installs it once, while the other workers take the rest.
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
     for item in items:
-        if "installed_project" in item.fixturenames:
-            item.add_marker(pytest.mark.xdist_group("installed_project"))
+        for installed in ("installed_project", "installed_text_project"):
+            if installed in item.fixturenames:
+                item.add_marker(pytest.mark.xdist_group(installed))
+                break

@@ -28,7 +28,8 @@ SHORT_NAMES = {
     "include_docker": "docker",
     "ci": "ci",
 }
-PACKAGE = "iris_classifier_service"
+# The text task is rendered under a name that fits it (as tests/conftest.py's TEXT_ANSWERS).
+PROJECT_NAMES = {"tabular": "Iris Classifier Service", "text": "Resume Screener"}
 # Every yes/no option, and ci, at its "everything" and at its "nothing".
 ALL_ON = {"include_web_ui": True, "enable_metrics": True, "enable_cors": True, "include_docker": True, "ci": "github"}
 ALL_OFF = {name: False if value is True else "none" for name, value in ALL_ON.items()}
@@ -45,21 +46,21 @@ COMMON_FILES = {
     "pyproject.toml",
     "requirements-dev.txt",
     "requirements.txt",
-    f"src/{PACKAGE}/__init__.py",
-    f"src/{PACKAGE}/__main__.py",
-    f"src/{PACKAGE}/cli.py",
-    f"src/{PACKAGE}/loadtest.py",
-    f"src/{PACKAGE}/api/__init__.py",
-    f"src/{PACKAGE}/api/app.py",
-    f"src/{PACKAGE}/api/inference_protocol.py",
-    f"src/{PACKAGE}/api/openapi.py",
-    f"src/{PACKAGE}/api/validation.py",
-    f"src/{PACKAGE}/data/__init__.py",
-    f"src/{PACKAGE}/data/data_loader.py",
-    f"src/{PACKAGE}/models/__init__.py",
-    f"src/{PACKAGE}/models/classifier.py",
-    f"src/{PACKAGE}/utils/__init__.py",
-    f"src/{PACKAGE}/utils/helpers.py",
+    "src/{package}/__init__.py",
+    "src/{package}/__main__.py",
+    "src/{package}/cli.py",
+    "src/{package}/loadtest.py",
+    "src/{package}/api/__init__.py",
+    "src/{package}/api/app.py",
+    "src/{package}/api/inference_protocol.py",
+    "src/{package}/api/openapi.py",
+    "src/{package}/api/validation.py",
+    "src/{package}/data/__init__.py",
+    "src/{package}/data/data_loader.py",
+    "src/{package}/models/__init__.py",
+    "src/{package}/models/classifier.py",
+    "src/{package}/utils/__init__.py",
+    "src/{package}/utils/helpers.py",
     "tests/conftest.py",
     "tests/test_api.py",
     "tests/test_classifier.py",
@@ -73,8 +74,13 @@ COMMON_FILES = {
 # (option, value) -> the files that answer adds, and a pattern nothing may match when it is not chosen
 # (case-insensitive, over every rendered file and name).
 CHOICES = {
+    ("example_task", "tabular"): (set(), r"\b(?:iris|setosa|versicolor|virginica|sepal\w*|petal\w*|feature_columns)\b"),
+    ("example_task", "text"): (
+        {"data/README.md", "data/resumes.csv"},
+        r"\b(?:resumes?|max_text_chars|text_column|texts_from_payload|nurse)\b",
+    ),
     ("include_docker", True): (
-        {".dockerignore", "Dockerfile", f"src/{PACKAGE}/healthcheck.py", "tests/test_healthcheck.py"},
+        {".dockerignore", "Dockerfile", "src/{package}/healthcheck.py", "tests/test_healthcheck.py"},
         r"docker|healthcheck",
     ),
     ("ci", "github"): (
@@ -83,16 +89,16 @@ CHOICES = {
     ),
     ("include_web_ui", True): (
         {
-            f"src/{PACKAGE}/api/web.py",
-            f"src/{PACKAGE}/api/templates/base.html",
-            f"src/{PACKAGE}/api/templates/model_card.html",
-            f"src/{PACKAGE}/api/static/web.css",
+            "src/{package}/api/web.py",
+            "src/{package}/api/templates/base.html",
+            "src/{package}/api/templates/model_card.html",
+            "src/{package}/api/static/web.css",
             "tests/test_web.py",
         },
         r"model.card|api/web\.py|csrf|include_web_ui",
     ),
     ("enable_metrics", True): (
-        {f"src/{PACKAGE}/api/metrics.py", "tests/test_metrics.py"},
+        {"src/{package}/api/metrics.py", "tests/test_metrics.py"},
         r"prometheus|/metrics\b|enable_metrics",
     ),
     ("enable_cors", True): ({"tests/test_cors.py"}, r"\bcors\b|flask_cors|flask-cors"),
@@ -100,10 +106,15 @@ CHOICES = {
 
 
 def answers_of(overrides: dict) -> dict:
-    """A combination's every option, the defaults filling in what it does not set."""
+    """A combination's every option, the defaults filling in what it does not set, and a fitting project name."""
     unknown = set(overrides) - set(OPTIONS)
     assert not unknown, f"not options of cookiecutter.json: {unknown}"
-    return {**DEFAULTS, **overrides}
+    answers = {**DEFAULTS, **overrides}
+    return {**answers, "project_name": PROJECT_NAMES[answers["example_task"]]}
+
+
+def package_of(answers: dict) -> str:
+    return answers["project_name"].lower().replace(" ", "_")
 
 
 def combination_id(answers: dict) -> str:
@@ -120,7 +131,7 @@ def expected_files(answers: dict) -> set[str]:
     for (option, value), (added, _) in CHOICES.items():
         if answers[option] == value:
             files |= added
-    return files
+    return {name.format(package=package_of(answers)) for name in files}
 
 
 def unchosen_patterns(answers: dict) -> list[re.Pattern]:

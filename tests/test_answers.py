@@ -63,3 +63,9 @@ def test_an_invalid_answer_is_refused_by_name_and_leaves_nothing(render, tmp_pat
     left = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*"))
     # cookiecutter makes a slug's parent folders before any hook can run; only they, empty, remain.
     assert left == (["iris"] if "/" in answers.get("project_slug", "") else [])
+
+
+def test_an_unknown_example_task_is_refused_before_anything_is_written(render, tmp_path):
+    with pytest.raises(ValueError, match=r"the choices are \['tabular', 'text'\]"):
+        render(tmp_path, example_task="images")
+    assert list(tmp_path.iterdir()) == []

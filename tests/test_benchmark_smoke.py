@@ -1,4 +1,4 @@
-"""The benchmark (benchmarks/run.py) runs end to end in its smoke mode against the installed render.
+"""The benchmark (benchmarks/run.py) runs end to end in its smoke mode against the installed renders.
 
 It measures; it does not judge: a missed performance target is not a failure here, only a figure
 that could not be measured at all is.
@@ -34,14 +34,15 @@ def run_benchmark(*arguments: str) -> tuple[int, str]:
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not on PATH (apt-get install wrk)")
-def test_the_benchmark_smoke_run_measures_every_figure(installed_project, tmp_path):
+def test_the_benchmark_smoke_run_measures_every_figure(installed_project, installed_text_project, tmp_path):
     output_file = tmp_path / "out.json"
-    code, output = run_benchmark("--smoke", "--project", str(installed_project), "--output", str(output_file))
+    projects = ["--project", str(installed_project), "--text-project", str(installed_text_project)]
+    code, output = run_benchmark("--smoke", *projects, "--output", str(output_file))
     print(output)
     assert code == 0, output[-5000:]
     report = json.loads(output_file.read_text())
     assert report["errors"] == {}
-    for target in ("hello", "naive", "ours"):
+    for target in ("hello", "naive", "ours", "naive-text", "ours-text"):
         assert report["single_row"][target]["requests_per_second"] > 0, target
     assert report["batch"]["ours_rows_per_second"] > 0
     assert report["batch"]["in_process_rows_per_second"] > 0

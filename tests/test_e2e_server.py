@@ -1,6 +1,7 @@
 """The rendered service, installed as its README says, started with the Docker image's exact CMD
 on a free 127.0.0.1 port, then attacked: documented answers, a corpus of bad requests, bounded
-load, a worker killed mid-load, SIGTERM mid-load, and a tampered model."""
+load, a worker killed mid-load, SIGTERM mid-load, and a tampered model. A text render's service
+is started the same way and must answer its documented predictions and errors."""
 
 import hashlib
 import http.client
@@ -33,14 +34,21 @@ def docker_healthcheck(project: Path) -> list[str]:
     return json.loads(re.search(r"^HEALTHCHECK .*? CMD (\[.*\])$", text, re.MULTILINE).group(1))
 
 
-def load(port, total, clients, on_progress=None) -> dict[int, str]:
-    """Send `total` single-row predictions (X-Request-ID load-<n>) from `clients` threads: n -> outcome."""
+@pytest.fixture(scope="module")
+def text_server(installed_text_project):
+    running = Server(installed_text_project, server__workers=2).wait_ready()
+    yield running
+    running.stop()
+
+
+def load(port, total, clients, on_progress=None, body=None) -> dict[int, str]:
+    """Send `total` predictions of `body` (or one row) from `clients` threads, X-Request-ID load-<n>: n -> outcome."""
     outcomes: dict[int, str] = {}
 
     def one(index):
         try:
             headers = {"X-Request-ID": f"load-{index}"}
-            status = request(port, "POST", "/predict", {"features": SETOSA}, headers, timeout=30)[0]
+            status = request(port, "POST", "/predict", body or {"features": SETOSA}, headers, timeout=30)[0]
             outcomes[index] = "ok" if status == 200 else f"status {status}"
         except ConnectionRefusedError:
             outcomes[index] = "refused"
@@ -80,7 +88,9 @@ checks.positive_data_acceptance.enabled = false
 """
 
 
-def test_schemathesis_finds_the_live_server_true_to_its_openapi_document(server, tmp_path):
+@pytest.mark.parametrize("served", ["server", "text_server"], ids=["default", "text"])
+def test_schemathesis_finds_the_live_server_true_to_its_openapi_document(served, request, tmp_path):
+    server = request.getfixturevalue(served)
     config = tmp_path / "schemathesis.toml"
     config.write_text(SCHEMATHESIS_CONFIG)
     st = Path(sys.executable).parent / "st"
@@ -244,3 +254,19 @@ def test_an_onnx_model_no_worker_can_load_makes_the_server_refuse_to_start(insta
     code, output = refusal(installed_project, artifact)
     assert code != 0
     assert "not a loadable ONNX model" in output
+
+
+def test_a_text_projects_server_answers_its_documented_predictions_and_errors(text_server):
+    nurse = "Registered nurse with six years in intensive care"  # the generated README's curl example
+    status, _, body = request(text_server.port, "POST", "/predict", {"text": nurse})
+    assert (status, body["predictions"]) == (200, ["nurse"])
+    texts = ["Sales rep who exceeded quota every quarter", "Maths teacher who prepared students for exams"]
+    tensor = {"name": "input-0", "shape": [2], "datatype": "BYTES", "data": texts}
+    status, _, body = request(text_server.port, "POST", "/v2/models/resume-screener/infer", {"inputs": [tensor]})
+    assert (status, body["outputs"][0]["data"]) == (200, ["sales", "teacher"])
+    for bad in ({"text": ""}, {"text": 5}, {"text": "a" * 5001}, {"instances": [nurse, None]}):
+        status, _, body = request(text_server.port, "POST", "/predict", bad)
+        assert (status, body["error"]["code"]) == (422, "invalid_input"), bad
+    outcomes = Counter(load(text_server.port, total=200, clients=8, body={"text": nurse}).values())
+    assert outcomes == {"ok": 200}
+    assert "Traceback" not in text_server.output()

@@ -30,9 +30,11 @@ def test_optional_requirements_are_kept_unmarked_or_dropped(tmp_path):
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(
         "# run time\nflask<4\nflask-cors<7  # only with enable_cors\nprometheus-client<1  # only with enable_metrics\n"
+        "skl2onnx<2  # only with example_task=tabular\nnltk<4  # only with example_task=text\n"
     )
-    post_gen.keep_chosen_requirements(requirements, {"enable_cors": False, "enable_metrics": True})
-    assert requirements.read_text() == "# run time\nflask<4\nprometheus-client<1\n"
+    answers = {"enable_cors": False, "enable_metrics": True, "example_task": "tabular"}
+    post_gen.keep_chosen_requirements(requirements, answers)
+    assert requirements.read_text() == "# run time\nflask<4\nprometheus-client<1\nskl2onnx<2\n"
 
 
 def test_a_marker_naming_no_option_is_a_template_bug(tmp_path):
@@ -54,6 +56,7 @@ def remaining(root):
 
 
 OPTIONAL_FILES = [
+    "data/resumes.csv",
     "Dockerfile",
     ".dockerignore",
     ".github/workflows/ci.yml",
@@ -72,14 +75,14 @@ OPTIONAL_FILES = [
 
 def test_everything_off_removes_every_optional_file(tmp_path):
     project = make_project(tmp_path, ["requirements.txt", "README.md", *OPTIONAL_FILES])
-    post_gen.remove_unchosen(project, {**ANSWERS, **ALL_OFF})
+    post_gen.remove_unchosen(project, {**ANSWERS, **ALL_OFF, "example_task": "tabular"})
     assert remaining(project) == ["README.md", "requirements.txt"]
     assert (project / "requirements.txt").read_text() == "flask\n"
 
 
 def test_everything_on_removes_nothing(tmp_path):
     project = make_project(tmp_path, ["requirements.txt", *OPTIONAL_FILES])
-    post_gen.remove_unchosen(project, {**ANSWERS, **ALL_ON})
+    post_gen.remove_unchosen(project, {**ANSWERS, **ALL_ON, "example_task": "text"})
     assert remaining(project) == sorted(["requirements.txt", *OPTIONAL_FILES])
     assert (project / "requirements.txt").read_text() == "flask\nprometheus-client\n"
 

@@ -6,7 +6,7 @@ Its file set, markers, linters and test suite are checked with every other combi
 import subprocess
 import tomllib
 
-from .matrix import DEFAULTS, expected_files
+from .matrix import answers_of, expected_files
 
 
 def test_the_default_render_is_named_after_the_project(default_project):
@@ -32,7 +32,7 @@ def test_git_tracks_every_rendered_file(default_project, tmp_path):
     subprocess.run(["git", "init", "-q", "--bare", str(git_dir)], check=True)
     result = subprocess.run(
         ["git", f"--git-dir={git_dir}", f"--work-tree={default_project}", "check-ignore", "--stdin"],
-        input="\n".join(sorted(expected_files(DEFAULTS))),
+        input="\n".join(sorted(expected_files(answers_of({})))),
         capture_output=True,
         text=True,
     )

@@ -28,14 +28,18 @@ HOOK_COMMANDS = {
 ONLY_FILES_ENDING = {"check-yaml": (".yaml", ".yml"), "check-toml": (".toml",)}
 
 
-def workflows(default_project):
-    return sorted((default_project / ".github" / "workflows").glob("*.yml")) + sorted(
-        (TEMPLATE / ".github" / "workflows").glob("*.yml")
-    )
+def workflows(*projects):
+    rendered = [path for project in projects for path in sorted((project / ".github" / "workflows").glob("*.yml"))]
+    return rendered + sorted((TEMPLATE / ".github" / "workflows").glob("*.yml"))
 
 
-def test_hadolint_finds_nothing_in_the_dockerfile(default_project, run_in):
-    result = run_in(default_project, "hadolint", "Dockerfile")
+# Both example tasks' renders, for the checks whose files differ between them.
+BOTH_RENDERS = pytest.mark.parametrize("rendered", ["default_project", "text_project"], ids=["default", "text"])
+
+
+@BOTH_RENDERS
+def test_hadolint_finds_nothing_in_the_dockerfile(rendered, request, run_in):
+    result = run_in(request.getfixturevalue(rendered), "hadolint", "Dockerfile")
     assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
 
 
@@ -47,13 +51,13 @@ def test_the_image_runs_the_service_as_a_non_root_user_with_a_stdlib_healthcheck
     assert 'CMD ["python", "-m", "iris_classifier_service.healthcheck"]' in " ".join(lines)
 
 
-def test_every_workflow_matches_the_github_schema(default_project, run_in):
+def test_every_workflow_matches_the_github_schema(default_project, text_project, run_in):
     result = run_in(
         TEMPLATE,
         "check-jsonschema",
         "--builtin-schema",
         "vendor.github-workflows",
-        *map(str, workflows(default_project)),
+        *map(str, workflows(default_project, text_project)),
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -64,8 +68,8 @@ def test_dependabot_files_match_their_schema(default_project, run_in):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_zizmor_finds_nothing_in_any_workflow(default_project, run_in):
-    files = [*workflows(default_project), default_project / ".github" / "dependabot.yml"]
+def test_zizmor_finds_nothing_in_any_workflow(default_project, text_project, run_in):
+    files = [*workflows(default_project, text_project), default_project / ".github" / "dependabot.yml"]
     result = run_in(TEMPLATE, "zizmor", "--offline", *map(str, files))
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -80,11 +84,13 @@ def test_every_yaml_file_parses(default_project):
         assert yaml.safe_load(path.read_text(encoding="utf-8")) is not None, path
 
 
-def test_the_pre_commit_hooks_pass_when_run_directly(default_project, run_in, tmp_path):
-    config = yaml.safe_load((default_project / ".pre-commit-config.yaml").read_text())
+@BOTH_RENDERS
+def test_the_pre_commit_hooks_pass_when_run_directly(rendered, request, run_in, tmp_path):
+    project = request.getfixturevalue(rendered)
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
     hook_ids = [hook["id"] for repo in config["repos"] for hook in repo["hooks"]]
     assert set(hook_ids) == set(HOOK_COMMANDS), "a hook was added or removed: update HOOK_COMMANDS"
-    copy = shutil.copytree(default_project, tmp_path / "copy")  # the fixers rewrite files they would fix
+    copy = shutil.copytree(project, tmp_path / "copy")  # the fixers rewrite files they would fix
     subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
     listed = subprocess.run(["git", "ls-files", "--others", "--exclude-standard"], cwd=copy, capture_output=True)
     files = listed.stdout.decode().split()  # what pre-commit --all-files would see once committed

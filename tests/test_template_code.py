@@ -4,7 +4,7 @@ import pytest
 
 from .conftest import TEMPLATE
 
-OWN_CODE = ["hooks", "tests", "local_extensions.py"]
+OWN_CODE = ["hooks", "tests", "tools", "local_extensions.py"]
 
 
 @pytest.mark.parametrize("command", [["ruff", "check"], ["ruff", "format", "--check"]], ids=" ".join)

@@ -9,14 +9,25 @@ from {{ cookiecutter.package_name }}.api.app import (
 from {{ cookiecutter.package_name }}.models.classifier import (
     ModelError,
 )
+{%- if cookiecutter.example_task == "text" %}
+
+NURSE = "Registered nurse with six years in intensive care; administered medication and managed wound care."
+ENGINEER = "Backend developer who designed REST APIs in Go and reviewed code for junior developers."
+INSTANCE = NURSE
+ONE = {"text": NURSE}
+ROLES = ["accountant", "data_scientist", "nurse", "sales", "software_engineer", "teacher"]
+{%- else %}
 
 SETOSA = [5.1, 3.5, 1.4, 0.2]
 VIRGINICA = [6.7, 3.0, 5.2, 2.3]
+INSTANCE = SETOSA
+ONE = {"features": SETOSA}
 NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
 
 def named(row):
     return dict(zip(NAMES, row, strict=True))
+{%- endif %}
 
 
 def assert_error(response, status, code):
@@ -43,8 +54,63 @@ def test_ready_names_the_loaded_model(client, config):
 
 def test_model_returns_the_saved_metadata(client):
     metadata = client.get("/model").get_json()
+{%- if cookiecutter.example_task == "text" %}
+    assert metadata["feature_names"] == ["text"]
+{%- else %}
     assert metadata["feature_names"] == NAMES
+{%- endif %}
     assert {"accuracy", "f1_macro"} == set(metadata["metrics"])
+{%- if cookiecutter.example_task == "text" %}
+
+
+@pytest.mark.parametrize("payload", [ONE, {"instances": [NURSE]}], ids=["one", "batch"])
+def test_predict_accepts_every_documented_form(client, config, payload):
+    body = client.post("/predict", json=payload).get_json()
+    assert body["predictions"] == ["nurse"]
+    assert body["classes"] == ROLES
+    assert body["probabilities"][0][ROLES.index("nurse")] > 0.5
+    assert sum(body["probabilities"][0]) == pytest.approx(1)
+    assert body["model"] == {"name": config.model.name, "version": config.model.version}
+
+
+def test_predict_answers_a_batch_text_by_text(client):
+    body = client.post("/predict", json={"instances": [NURSE, ENGINEER, NURSE]}).get_json()
+    assert body["predictions"] == ["nurse", "software_engineer", "nurse"]
+    assert len(body["probabilities"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "must not be empty or only whitespace"),
+        (" \n\t", "must not be empty or only whitespace"),
+        (5, "must be a string, not a number"),
+        (True, "must be a string, not a boolean"),
+        (None, "must be a string, not null"),
+        (["nurse"], "must be a string, not a list"),
+        ({"text": "nurse"}, "must be a string, not an object"),
+    ],
+    ids=["empty", "whitespace", "number", "boolean", "null", "list", "object"],
+)
+def test_invalid_texts_get_422_naming_the_row(client, text, problem):
+    error = assert_error(client.post("/predict", json={"text": text}), 422, "invalid_input")
+    assert error["details"] == [{"row": 0, "problem": problem}]
+
+
+def test_a_text_over_the_length_limit_gets_422(client, config):
+    limit = config.server.max_text_chars
+    assert client.post("/predict", json={"text": "a" * limit}).status_code == 200
+    error = assert_error(client.post("/predict", json={"text": "a" * (limit + 1)}), 422, "invalid_input")
+    assert error["details"] == [{"row": 0, "problem": f"has {limit + 1} characters, more than the limit of {limit}"}]
+
+
+def test_every_problem_in_a_batch_is_listed(client):
+    error = assert_error(client.post("/predict", json={"instances": ["", NURSE, 3]}), 422, "invalid_input")
+    assert [detail["row"] for detail in error["details"]] == [0, 2]
+    assert error["message"] == "row 0: must not be empty or only whitespace"
+
+
+{%- else %}
 
 
 @pytest.mark.parametrize(
@@ -134,17 +200,27 @@ def test_every_problem_in_a_batch_is_listed(client):
     )
     assert [detail["row"] for detail in error["details"]] == [0, 2]
     assert error["message"].startswith("row 0, feature 'sepal_length'")
+{%- endif %}
 
 
 @pytest.mark.parametrize(
     "payload",
     [
+{%- if cookiecutter.example_task == "text" %}
+        [NURSE],
+        {"instances": []},
+        {"instances": NURSE},
+        {"texts": [NURSE]},
+        {"text": NURSE, "instances": [NURSE]},
+        "text",
+{%- else %}
         [SETOSA],
         {"instances": []},
         {"instances": SETOSA[0]},
         {"rows": [SETOSA]},
         {"features": SETOSA, "instances": [SETOSA]},
         "text",
+{%- endif %}
     ],
     ids=["top-level-list", "empty-batch", "instances-not-a-list", "unknown-key", "both-keys", "string"],
 )
@@ -154,24 +230,24 @@ def test_a_body_of_the_wrong_shape_gets_422(client, payload):
 
 def test_malformed_json_gets_400(client):
     assert_error(
-        client.post("/predict", data='{"features": [5.1,', content_type="application/json"), 400, "bad_request"
+        client.post("/predict", data=json.dumps(ONE)[:-2], content_type="application/json"), 400, "bad_request"
     )
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
 def test_a_body_that_is_not_json_gets_415(client, content_type):
-    response = client.post("/predict", data=json.dumps({"features": SETOSA}), content_type=content_type)
+    response = client.post("/predict", data=json.dumps(ONE), content_type=content_type)
     assert_error(response, 415, "unsupported_media_type")
 
 
 def test_a_body_over_the_size_limit_gets_413(make_config, config):
     small = make_config(model={"artifact_path": config.model.artifact_path}, server={"max_request_bytes": 100})
-    response = create_app(small).test_client().post("/predict", json={"instances": [SETOSA] * 10})
+    response = create_app(small).test_client().post("/predict", json={"instances": [INSTANCE] * 10})
     assert "limit of 100 bytes" in assert_error(response, 413, "payload_too_large")["message"]
 
 
 def test_a_batch_over_the_row_limit_gets_413(client, config):
-    rows = [SETOSA] * (config.server.max_batch_rows + 1)
+    rows = [INSTANCE] * (config.server.max_batch_rows + 1)
     error = assert_error(client.post("/predict", json={"instances": rows}), 413, "batch_too_large")
     assert str(config.server.max_batch_rows) in error["message"]
 
@@ -194,7 +270,7 @@ def unready_client(make_config, tmp_path):
 
 @pytest.mark.parametrize(("method", "path"), [("get", "/ready"), ("get", "/model"), ("post", "/predict")])
 def test_without_a_model_the_service_is_unready_and_says_why(unready_client, method, path):
-    response = getattr(unready_client, method)(path, json={"features": SETOSA} if method == "post" else None)
+    response = getattr(unready_client, method)(path, json=ONE if method == "post" else None)
     error = assert_error(response, 503, "model_not_ready")
     assert "absent.skops" in error["message"]
 
@@ -247,7 +323,7 @@ def test_a_malformed_request_id_is_replaced(client, given):
 
 def test_each_request_logs_one_line_with_its_outcome(client, caplog):
     caplog.set_level(logging.INFO)
-    client.post("/predict", json={"features": SETOSA}, headers={"X-Request-ID": "trace-me"})
+    client.post("/predict", json=ONE, headers={"X-Request-ID": "trace-me"})
     (record,) = [record for record in caplog.records if getattr(record, "request_id", None) == "trace-me"]
     assert (record.method, record.path, record.status) == ("POST", "/predict", 200)
     assert record.duration_ms >= 0

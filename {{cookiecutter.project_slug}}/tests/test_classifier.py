@@ -1,8 +1,12 @@
 import hashlib
 import json
+{%- if cookiecutter.example_task != "text" %}
 from pathlib import Path
+{%- endif %}
 
+{% if cookiecutter.example_task != "text" -%}
 import numpy as np
+{% endif -%}
 import pytest
 import sklearn
 from sklearn.pipeline import make_pipeline
@@ -17,7 +21,9 @@ from {{ cookiecutter.package_name }}.models import (
 )
 from {{ cookiecutter.package_name }}.models.classifier import (
     ModelError,
+{%- if cookiecutter.example_task != "text" %}
     export_onnx,
+{%- endif %}
     load_model,
     metadata_path,
     onnx_path,
@@ -35,6 +41,38 @@ def split(make_config):
 def saved(copy_model, tmp_path):
     """A private copy of the session's trained artifacts and metadata, free to damage."""
     return copy_model(tmp_path / "model.skops")
+{%- if cookiecutter.example_task == "text" %}
+
+
+def test_hyperparameters_come_from_the_config(make_config):
+    hyperparameters = {"tfidf": {"ngram_range": [1, 2]}, "classify": {"C": 0.3}}
+    pipeline = classifier.build_pipeline(make_config(model={"hyperparameters": hyperparameters}).model.hyperparameters)
+    assert pipeline.named_steps["tfidf"].ngram_range == (1, 2)
+    assert pipeline.named_steps["classify"].C == 0.3
+    assert list(pipeline.named_steps) == ["tfidf", "classify"]
+
+
+@pytest.mark.parametrize(
+    ("hyperparameters", "problem"),
+    [
+        ({"classify": {"gamma": 1}}, r"unknown hyper-parameter.*gamma for LogisticRegression"),
+        ({"tfidf": {"stop": "english"}}, r"unknown hyper-parameter.*stop for TfidfVectorizer"),
+        ({"svm": {}}, r"unknown step.*svm"),
+    ],
+)
+def test_an_unknown_hyperparameter_or_step_is_named(hyperparameters, problem):
+    with pytest.raises(ModelError, match=problem):
+        classifier.build_pipeline(hyperparameters)
+
+
+def test_training_learns_the_roles_well_but_not_perfectly(make_config, split):
+    estimator = classifier.train(classifier.build_pipeline(make_config().model.hyperparameters), split.train)
+    metrics = classifier.evaluate(estimator, split.test)
+    assert 0.85 <= metrics["accuracy"] < 1
+    assert 0.85 <= metrics["f1_macro"] < 1
+
+
+{%- else %}
 
 
 def test_hyperparameters_come_from_the_config(make_config):
@@ -53,6 +91,7 @@ def test_training_learns_iris_well(split):
     metrics = classifier.evaluate(estimator, split.test)
     assert metrics["accuracy"] >= 0.9
     assert metrics["f1_macro"] >= 0.9
+{%- endif %}
 
 
 def test_saved_metadata_describes_the_model(config, split):
@@ -62,12 +101,34 @@ def test_saved_metadata_describes_the_model(config, split):
     assert metadata["version"] == config.model.version
     assert metadata["sklearn_version"] == sklearn.__version__
     assert metadata["feature_names"] == split.train.feature_names
+{%- if cookiecutter.example_task == "text" %}
+    assert metadata["class_labels"] == sorted(set(split.train.labels))
+    assert metadata["hyperparameters"]["classify"]["C"] == config.model.hyperparameters["classify"]["C"]
+    assert metadata["onnx_sha256"] is None
+{%- else %}
     ranges = [[metadata["feature_ranges"][name][end] for end in ("min", "max")] for name in metadata["feature_names"]]
     assert ranges == np.stack([split.train.features.min(axis=0), split.train.features.max(axis=0)], axis=1).tolist()
     assert metadata["class_labels"] == ["setosa", "versicolor", "virginica"]
+{%- endif %}
     assert metadata["training_data_sha256"] == split.train.fingerprint()
     assert set(metadata["metrics"]) == {"accuracy", "f1_macro"}
     assert len(metadata["artifact_sha256"]) == 64
+{%- if cookiecutter.example_task == "text" %}
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "sklearn"])
+def test_predictions_are_labels_with_probabilities_summing_to_one_from_scikit_learn(config, split, runtime):
+    model = load_model(config.model.artifact_path, [], runtime)
+    assert model.runtime == "sklearn"  # no ONNX copy to serve
+    labels, probabilities = classifier.predict(model, split.test.features)
+    assert len(labels) == len(split.test.labels)
+    for label, row in zip(labels, probabilities, strict=True):
+        assert len(row) == len(model.class_labels)
+        assert sum(row) == pytest.approx(1)
+        assert label == model.class_labels[row.index(max(row))]
+
+
+{%- else %}
 
 
 @pytest.mark.parametrize("runtime", ["onnx", "sklearn"])
@@ -108,6 +169,16 @@ def test_an_onnx_copy_that_disagrees_is_dropped(monkeypatch, config, split):
     assert export_onnx(estimator, split.test) is not None
     monkeypatch.setattr(classifier, "ONNX_TOLERANCE", -1.0)  # no copy can be that close
     assert export_onnx(estimator, split.test) is None
+{%- endif %}
+{%- if cookiecutter.example_task == "text" %}
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "sklearn"])
+def test_a_tampered_artifact_is_refused_whichever_runtime_serves(saved, runtime):
+    saved.write_bytes(saved.read_bytes() + b"\0")
+    with pytest.raises(ModelError, match=rf"{saved.name}: sha256 does not match"):
+        load_model(saved, [], runtime)
+{%- else %}
 
 
 @pytest.mark.parametrize("tampered", [Path, onnx_path], ids=["skops", "onnx"])
@@ -117,6 +188,7 @@ def test_a_tampered_artifact_is_refused_whichever_runtime_serves(saved, tampered
     path.write_bytes(path.read_bytes() + b"\0")
     with pytest.raises(ModelError, match=rf"{path.name}: sha256 does not match"):
         load_model(saved, [], runtime)
+{%- endif %}
 
 
 def test_a_missing_artifact_is_named(tmp_path):
@@ -175,4 +247,8 @@ def test_untrusted_types_are_refused_unless_configured(tmp_path, saved):
 
 
 def test_saving_leaves_no_temporary_files(saved):
+{%- if cookiecutter.example_task == "text" %}
+    assert sorted(path.name for path in saved.parent.iterdir()) == ["model.json", "model.skops"]
+{%- else %}
     assert sorted(path.name for path in saved.parent.iterdir()) == ["model.json", "model.onnx", "model.skops"]
+{%- endif %}

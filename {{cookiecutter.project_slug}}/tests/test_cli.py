@@ -31,6 +31,22 @@ def test_train_if_missing_keeps_an_existing_model(config_file, capsys):
     assert main(["--config", str(config_file), "train", "--if-missing"]) == 0
     assert (config_file.parent / "model.skops").stat().st_mtime_ns == before
     assert "kept" in capsys.readouterr().out
+{%- if cookiecutter.example_task == "text" %}
+
+
+def test_predict_writes_a_prediction_per_row(config_file, tmp_path):
+    main(["--config", str(config_file), "train"])
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(
+        'id,text\n1,"Registered nurse in intensive care, wound care and medication"\n'
+        "2,Backend developer who designed REST APIs and reviewed code\n"
+    )
+    assert main(["--config", str(config_file), "predict", "--input", str(source), "--output", str(target)]) == 0
+    rows = list(csv.DictReader(target.open()))
+    assert [row["prediction"] for row in rows] == ["nurse", "software_engineer"]
+    assert rows[0]["text"].startswith("Registered nurse")
+    assert float(rows[0]["probability_nurse"]) > 0.5
+{%- else %}
 
 
 def test_predict_writes_a_prediction_per_row(config_file, tmp_path):
@@ -41,6 +57,7 @@ def test_predict_writes_a_prediction_per_row(config_file, tmp_path):
     rows = list(csv.DictReader(target.open()))
     assert [row["prediction"] for row in rows] == ["setosa", "virginica"]
     assert float(rows[0]["probability_setosa"]) > 0.9
+{%- endif %}
 
 
 @pytest.mark.parametrize(
@@ -67,9 +84,15 @@ def test_predict_without_a_model_exits_2_naming_the_file(config_file, tmp_path, 
 def test_predict_with_a_bad_input_file_exits_2(config_file, tmp_path, capsys):
     main(["--config", str(config_file), "train"])
     source = tmp_path / "in.csv"
+{%- if cookiecutter.example_task == "text" %}
+    source.write_text("resume\nRegistered nurse\n")
+    assert main(["--config", str(config_file), "predict", "--input", str(source), "--output", "out.csv"]) == 2
+    assert "text column 'text' is missing" in capsys.readouterr().err
+{%- else %}
     source.write_text("sepal_length\n5.1\n")
     assert main(["--config", str(config_file), "predict", "--input", str(source), "--output", "out.csv"]) == 2
     assert "missing column(s) sepal_width" in capsys.readouterr().err
+{%- endif %}
 
 
 def test_a_missing_command_is_a_usage_error(capsys):

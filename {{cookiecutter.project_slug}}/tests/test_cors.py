@@ -10,6 +10,11 @@ from {{ cookiecutter.package_name }}.utils.helpers import (
 )
 
 ALLOWED = "https://app.example.com"
+{%- if cookiecutter.example_task == "text" %}
+EXAMPLE = {"text": "Registered nurse with six years in intensive care"}
+{%- else %}
+EXAMPLE = {"features": [5.1, 3.5, 1.4, 0.2]}
+{%- endif %}
 
 
 @pytest.fixture
@@ -25,7 +30,7 @@ def preflight(client, origin):
 
 def test_an_allowed_origin_passes_the_preflight_and_reads_the_answer(cors_client):
     assert preflight(cors_client, ALLOWED).headers["Access-Control-Allow-Origin"] == ALLOWED
-    response = cors_client.post("/predict", json={"features": [5.1, 3.5, 1.4, 0.2]}, headers={"Origin": ALLOWED})
+    response = cors_client.post("/predict", json=EXAMPLE, headers={"Origin": ALLOWED})
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
     assert "X-Request-ID" in response.headers["Access-Control-Expose-Headers"]

@@ -14,7 +14,11 @@ from {{ cookiecutter.package_name }}.utils.helpers import (
 
 def test_the_shipped_config_loads(make_config):
     config = make_config()
+{%- if cookiecutter.example_task == "text" %}
+    assert config.data.csv_path == "data/resumes.csv"
+{%- else %}
     assert config.data.source == "iris"
+{%- endif %}
     assert config.server.port == 8000
     assert config.model.artifact_path.endswith(".skops")
 
@@ -23,11 +27,19 @@ def test_environment_overrides_a_key_with_its_yaml_type(make_config):
     config = make_config(env={f"{ENV_PREFIX}SERVER__PORT": "9001", f"{ENV_PREFIX}SERVER__REQUIRE_MODEL": "false"})
     assert config.server.port == 9001
     assert config.server.require_model is False
+{%- if cookiecutter.example_task == "text" %}
+
+
+def test_environment_names_match_keys_whatever_their_case(make_config):
+    config = make_config(env={f"{ENV_PREFIX}MODEL__HYPERPARAMETERS__CLASSIFY__C": "0.25"})
+    assert config.model.hyperparameters["classify"]["C"] == 0.25
+{%- else %}
 
 
 def test_environment_names_match_keys_whatever_their_case(make_config):
     config = make_config(env={f"{ENV_PREFIX}MODEL__HYPERPARAMETERS__C": "0.25"})
     assert config.model.hyperparameters["C"] == 0.25
+{%- endif %}
 
 
 def test_environment_without_the_prefix_is_ignored(make_config):
@@ -49,10 +61,17 @@ def test_load_config_reads_the_process_environment_by_default(monkeypatch, confi
         ({}, {"server": {"port": 70000}}, "'server.port' must be between"),
         ({}, {"server": {"colour": "red"}}, "unknown config key 'server.colour'"),
         ({}, {"server": "everywhere"}, "'server' must be a mapping"),
+{%- if cookiecutter.example_task == "text" %}
+        ({}, {"data": {"csv_path": ""}}, "'data.csv_path' must name a CSV file"),
+        ({}, {"data": {"test_size": 1.5}}, "'data.test_size' must be between 0 and 1"),
+        ({}, {"data": {"text_column": 2}}, "'data.text_column' must be of type str"),
+        ({}, {"server": {"max_text_chars": 0}}, "'server.max_text_chars' must be positive"),
+{%- else %}
         ({}, {"data": {"source": "csv"}}, "'data.csv_path' is required"),
         ({}, {"data": {"source": "sql"}}, "'data.source' must be 'iris' or 'csv'"),
         ({}, {"data": {"test_size": 1.5}}, "'data.test_size' must be between 0 and 1"),
         ({}, {"data": {"feature_columns": ["a", 2]}}, "'data.feature_columns[1]' must be of type str"),
+{%- endif %}
         ({}, {"model": {"trusted_types": "numpy.float64"}}, "'model.trusted_types' must be of type list"),
         ({}, {"model": {"artifact_path": "model.pkl"}}, "'model.artifact_path' must end in .skops"),
         ({}, {"logging": {"level": "LOUD"}}, "'logging.level' must be one of"),

@@ -8,6 +8,16 @@ import pytest
 from {{ cookiecutter.package_name }}.api.app import (
     create_app,
 )
+{%- if cookiecutter.example_task == "text" %}
+
+TEXTS = ["Sales rep who exceeded quota and negotiated contracts.", "Maths teacher who marked homework and ran a club."]
+# Texts are BYTES to the protocol: a tensor of shape [rows] with flat data, or [rows, 1] with data nested by it.
+FLAT = {"inputs": [{"name": "input-0", "shape": [2], "datatype": "BYTES", "data": TEXTS}]}
+NESTED = {"inputs": [{"name": "input-0", "shape": [2, 1], "datatype": "BYTES", "data": [[text] for text in TEXTS]}]}
+
+
+def tensor(data, shape=(2,), datatype="BYTES"):
+{%- else %}
 
 ROWS = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
 # KServe's documented iris request for the V2 protocol, with nested data and with the same data flattened.
@@ -16,6 +26,7 @@ FLAT = {"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32", "dat
 
 
 def tensor(data, shape=(2, 4), datatype="FP64"):
+{%- endif %}
     return {"inputs": [{"name": "input-0", "shape": list(shape), "datatype": datatype, "data": data}]}
 
 
@@ -59,6 +70,28 @@ def test_readiness_with_a_model(client):
 
 def test_server_metadata(client, name, version):
     assert client.get("/v2").get_json() == {"name": name, "version": version, "extensions": []}
+{%- if cookiecutter.example_task == "text" %}
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "sklearn"])
+def test_model_metadata_describes_the_tensors(make_config, config, name, version, runtime):
+    model = {"artifact_path": config.model.artifact_path, "runtime": runtime}
+    client = create_app(make_config(model=model)).test_client()
+    expected = {
+        "name": name,
+        "versions": [version],
+        "platform": "sklearn",  # the text model has no ONNX copy, whatever the runtime asks
+        "inputs": [{"name": "input-0", "datatype": "BYTES", "shape": [-1]}],
+        "outputs": [
+            {"name": "label", "datatype": "BYTES", "shape": [-1]},
+            {"name": "probabilities", "datatype": "FP64", "shape": [-1, 6]},
+        ],
+    }
+    assert client.get(f"/v2/models/{name}").get_json() == expected
+    assert client.get(f"/v2/models/{name}/versions/{version}").get_json() == expected
+
+
+{%- else %}
 
 
 @pytest.mark.parametrize("runtime", ["onnx", "sklearn"])
@@ -77,6 +110,7 @@ def test_model_metadata_describes_the_tensors(make_config, config, name, version
     }
     assert client.get(f"/v2/models/{name}").get_json() == expected
     assert client.get(f"/v2/models/{name}/versions/{version}").get_json() == expected
+{%- endif %}
 
 
 def test_model_readiness(client, name, version):
@@ -91,7 +125,11 @@ def test_infer_answers_as_predict_does(client, name, version, payload, versioned
     path = f"/v2/models/{name}/versions/{version}/infer" if versioned else f"/v2/models/{name}/infer"
     response = client.post(path, json=payload)
     assert response.status_code == 200, response.get_data(as_text=True)
+{%- if cookiecutter.example_task == "text" %}
+    expected = client.post("/predict", json={"instances": TEXTS}).get_json()
+{%- else %}
     expected = client.post("/predict", json={"instances": ROWS}).get_json()
+{%- endif %}
     assert response.get_json() == {
         "model_name": name,
         "model_version": version,
@@ -99,7 +137,7 @@ def test_infer_answers_as_predict_does(client, name, version, payload, versioned
             {"name": "label", "shape": [2], "datatype": "BYTES", "data": expected["predictions"]},
             {
                 "name": "probabilities",
-                "shape": [2, 3],
+                "shape": [2, len(expected["classes"])],
                 "datatype": "FP64",
                 "data": list(itertools.chain.from_iterable(expected["probabilities"])),
             },
@@ -126,6 +164,16 @@ def test_infer_echoes_the_request_id(client, name):
 def test_infer_returns_only_the_requested_outputs(client, name, requested, answered):
     body = client.post(f"/v2/models/{name}/infer", json={**NESTED, "outputs": requested}).get_json()
     assert [output["name"] for output in body["outputs"]] == answered
+{%- if cookiecutter.example_task == "text" %}
+
+
+def test_infer_reads_json_sent_without_a_content_type(client, name):
+    response = client.post(f"/v2/models/{name}/infer", data=json.dumps(tensor(["Registered nurse"], shape=(1,))))
+    assert "Content-Type" not in response.request.headers
+    assert response.get_json()["outputs"][0]["data"] == ["nurse"]
+
+
+{%- else %}
 
 
 @pytest.mark.parametrize("datatype", ["INT64", "INT32", "UINT8", "FP16"])
@@ -138,6 +186,7 @@ def test_infer_reads_json_sent_without_a_content_type(client, name):
     response = client.post(f"/v2/models/{name}/infer", data=json.dumps(tensor([5.1, 3.5, 1.4, 0.2], shape=(1, 4))))
     assert "Content-Type" not in response.request.headers
     assert response.get_json()["outputs"][0]["data"] == ["setosa"]
+{%- endif %}
 
 
 @pytest.mark.parametrize(
@@ -148,6 +197,20 @@ def test_infer_reads_json_sent_without_a_content_type(client, name):
         ({"inputs": []}, "exactly one tensor"),
         ({"inputs": NESTED["inputs"] * 2}, "exactly one tensor"),
         ({"inputs": ["input-0"]}, "exactly one tensor"),
+{%- if cookiecutter.example_task == "text" %}
+        (tensor(TEXTS, datatype="FP32"), "unsupported datatype 'FP32'"),
+        ({"inputs": [{"name": "input-0", "shape": [2], "data": TEXTS}]}, "unsupported datatype None"),
+        (tensor(TEXTS, shape=(2, 2)), "shape [2, 2] does not fit"),
+        (tensor(TEXTS, shape=(2, 1, 1)), "shape [2, 1, 1] does not fit"),
+        (tensor([], shape=(0,)), "shape [0] does not fit"),
+        (tensor(TEXTS, shape=(True,)), "shape [True] does not fit"),
+        ({"inputs": [{"name": "input-0", "datatype": "BYTES", "data": TEXTS}]}, "shape None does not fit"),
+        (tensor("a text"), '"data" must be a list'),
+        (tensor(TEXTS * 2), "data holds 4 items, its shape [2] says 2"),
+        (tensor(["", TEXTS[0]]), "row 0: must not be empty"),
+        (tensor([TEXTS[0], 5]), "row 1: must be a string, not a number"),
+        (tensor([TEXTS], shape=(1, 1)), "row 0: must be a string, not a list"),
+{%- else %}
         (tensor(ROWS, datatype="FLOAT"), "unsupported datatype 'FLOAT'"),
         (tensor(ROWS, datatype="BYTES"), "unsupported datatype 'BYTES'"),
         ({"inputs": [{"name": "input-0", "shape": [2, 4], "data": ROWS}]}, "unsupported datatype None"),
@@ -165,6 +228,7 @@ def test_infer_reads_json_sent_without_a_content_type(client, name):
         (tensor([6.8, "2.8", 4.8, 1.4], shape=(1, 4)), "row 0, feature 'sepal_width': must be a number, not a string"),
         (tensor([True, 2.8, 4.8, 1.4], shape=(1, 4)), "must be a number, not a boolean"),
         (tensor([None, 2.8, 4.8, 1.4], shape=(1, 4)), "must be a number, not null"),
+{%- endif %}
         ({**NESTED, "outputs": [{"name": "species"}]}, "unknown output 'species'"),
         ({**NESTED, "outputs": {"name": "label"}}, '"outputs" must be a list'),
         ({**NESTED, "outputs": ["label"]}, '"outputs" must be a list'),
@@ -175,6 +239,20 @@ def test_infer_reads_json_sent_without_a_content_type(client, name):
         "zero-inputs",
         "two-inputs",
         "input-not-an-object",
+{%- if cookiecutter.example_task == "text" %}
+        "numeric-datatype",
+        "no-datatype",
+        "two-columns",
+        "three-dimensions",
+        "zero-rows",
+        "boolean-in-shape",
+        "no-shape",
+        "data-not-a-list",
+        "length-mismatch",
+        "empty-text",
+        "number",
+        "nested-list-too-long",
+{%- else %}
         "unknown-datatype",
         "bytes-datatype",
         "no-datatype",
@@ -192,6 +270,7 @@ def test_infer_reads_json_sent_without_a_content_type(client, name):
         "string-value",
         "boolean-value",
         "null-value",
+{%- endif %}
         "unknown-output",
         "outputs-not-a-list",
         "output-not-an-object",
@@ -199,6 +278,7 @@ def test_infer_reads_json_sent_without_a_content_type(client, name):
 )
 def test_bad_input_gets_400_with_the_protocols_error(client, name, payload, message):
     assert message in assert_protocol_error(client.post(f"/v2/models/{name}/infer", json=payload), 400)
+{%- if cookiecutter.example_task != "text" %}
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "1e999"])
@@ -206,6 +286,7 @@ def test_non_finite_numbers_get_400(client, name, literal):
     body = '{"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP64", "data": [5.1, LITERAL, 1.4, 0.2]}]}'
     response = client.post(f"/v2/models/{name}/infer", data=body.replace("LITERAL", literal))
     assert "must be a finite number" in assert_protocol_error(response, 400)
+{%- endif %}
 
 
 def test_malformed_json_gets_400(client, name):
@@ -239,13 +320,17 @@ def test_an_unknown_version_gets_404(client, name, method, suffix):
 
 def test_a_batch_over_the_row_limit_gets_413(client, config, name):
     rows = config.server.max_batch_rows + 1
+{%- if cookiecutter.example_task == "text" %}
+    response = client.post(f"/v2/models/{name}/infer", json=tensor(TEXTS[:1] * rows, shape=(rows,)))
+{%- else %}
     response = client.post(f"/v2/models/{name}/infer", json=tensor(ROWS[0] * rows, shape=(rows, 4)))
+{%- endif %}
     assert str(config.server.max_batch_rows) in assert_protocol_error(response, 413)
 
 
 def test_a_body_over_the_size_limit_gets_413(make_config, config, name):
     small = make_config(model={"artifact_path": config.model.artifact_path}, server={"max_request_bytes": 100})
-    response = create_app(small).test_client().post(f"/v2/models/{name}/infer", json=tensor(ROWS * 10, shape=(20, 4)))
+    response = create_app(small).test_client().post(f"/v2/models/{name}/infer", json=FLAT)
     assert_protocol_error(response, 413)
 
 

@@ -10,9 +10,21 @@ from prometheus_client.parser import text_string_to_metric_families
 from {{ cookiecutter.package_name }}.api.app import (
     create_app,
 )
+{%- if cookiecutter.example_task == "text" %}
+
+NURSE = "Registered nurse with six years in intensive care; administered medication and managed wound care."
+ENGINEER = "Backend developer who designed REST APIs in Go and reviewed code for junior developers."
+ONE = {"text": NURSE}
+INVALID = {"text": ""}
+TOO_MANY = {"instances": [NURSE] * 1001}
+{%- else %}
 
 SETOSA = [5.1, 3.5, 1.4, 0.2]
 VIRGINICA = [6.7, 3.0, 5.2, 2.3]
+ONE = {"features": SETOSA}
+INVALID = {"features": [1]}
+TOO_MANY = {"instances": [SETOSA] * 1001}
+{%- endif %}
 
 
 def scrape(client) -> dict[tuple, float]:
@@ -35,8 +47,8 @@ def change(before, after, name, **labels):
 def test_requests_are_counted_by_route_method_and_status(client):
     before = scrape(client)
     for _ in range(3):
-        client.post("/predict", json={"features": SETOSA})
-    client.post("/predict", json={"features": [1]})
+        client.post("/predict", json=ONE)
+    client.post("/predict", json=INVALID)
     after = scrape(client)
     assert change(before, after, "http_requests_total", route="/predict", method="POST", status="200") == 3
     assert change(before, after, "http_requests_total", route="/predict", method="POST", status="422") == 1
@@ -45,16 +57,24 @@ def test_requests_are_counted_by_route_method_and_status(client):
 
 def test_predictions_are_counted_by_model_version_and_class(client, config):
     before = scrape(client)
+{%- if cookiecutter.example_task == "text" %}
+    client.post("/predict", json={"instances": [NURSE, NURSE, ENGINEER]})
+    after = scrape(client)
+    version = config.model.version
+    assert change(before, after, "predictions_total", model_version=version, label="nurse") == 2
+    assert change(before, after, "predictions_total", model_version=version, label="software_engineer") == 1
+{%- else %}
     client.post("/predict", json={"instances": [SETOSA, SETOSA, VIRGINICA]})
     after = scrape(client)
     version = config.model.version
     assert change(before, after, "predictions_total", model_version=version, label="setosa") == 2
     assert change(before, after, "predictions_total", model_version=version, label="virginica") == 1
+{%- endif %}
 
 
 @pytest.mark.parametrize(
     ("body", "code"),
-    [({"features": [1]}, "invalid_input"), ({"instances": [SETOSA] * 1001}, "batch_too_large")],
+    [(INVALID, "invalid_input"), (TOO_MANY, "batch_too_large")],
 )
 def test_prediction_errors_are_counted_by_code(client, body, code):
     before = scrape(client)

@@ -59,7 +59,8 @@ def test_each_worker_readies_the_model_after_the_fork_and_refuses_to_boot_withou
     metadata = json.loads(artifact.with_suffix(".json").read_text())
     metadata["onnx_sha256"] = hashlib.sha256(broken).hexdigest()
     artifact.with_suffix(".json").write_text(json.dumps(metadata))
-    app = create_app(make_config(model={"artifact_path": str(artifact)}))  # the master: no onnxruntime yet
+    onnx_model = {"artifact_path": str(artifact), "runtime": "onnx"}  # whatever the config says
+    app = create_app(make_config(model=onnx_model))  # the master: no onnxruntime yet
     worker = types.SimpleNamespace(wsgi=app)  # what gunicorn hands the hook: the worker and its app
     with pytest.raises(ModelError, match=r"not a loadable ONNX model"):
         gunicorn_settings()["post_worker_init"](worker)

@@ -15,14 +15,25 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
+{%- if cookiecutter.example_task == "text" %}
+
+EXAMPLE_TEXT = "Registered nurse with six years in intensive care; administered medication and trained new staff."
+{%- else %}
 
 EXAMPLE_ROW = [5.1, 3.5, 1.4, 0.2]
+{%- endif %}
 
 
 def run(url: str, requests: int, concurrency: int, batch: int) -> dict:
+{%- if cookiecutter.example_task == "text" %}
+    """POST `requests` predictions of `batch` texts each to `url` + /predict; return the figures."""
+    target = urlsplit(url)
+    body = json.dumps({"instances": [EXAMPLE_TEXT] * batch} if batch > 1 else {"text": EXAMPLE_TEXT})
+{%- else %}
     """POST `requests` predictions of `batch` rows each to `url` + /predict; return the figures."""
     target = urlsplit(url)
     body = json.dumps({"instances": [EXAMPLE_ROW] * batch} if batch > 1 else {"features": EXAMPLE_ROW})
+{%- endif %}
     latencies: list[float] = []
     outcomes: Counter = Counter()
     lock = threading.Lock()

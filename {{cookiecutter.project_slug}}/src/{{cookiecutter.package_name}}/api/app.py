@@ -1,8 +1,8 @@
 """The HTTP face of the model: `create_app()` builds the Flask app around a model loaded once.
 
-A request's whole path: a route below -> `validation.features_from_payload` -> `classifier.predict`.
-Every API answer, errors included, is JSON; a traceback only ever reaches the log. Every answer,
-HTML or JSON, carries the security headers below.
+A request's whole path: a route below -> `validation.{{ "texts" if cookiecutter.example_task == "text" else "features" }}_from_payload` -> `classifier.predict`.
+Every API answer, errors included, is JSON; a traceback only ever reaches the log. Every answer
+carries the security headers below.
 """
 
 import logging
@@ -27,7 +27,11 @@ from . import metrics
 {%- endif %}
 from .inference_protocol import inference_protocol
 from .openapi import openapi
+{%- if cookiecutter.example_task == "text" %}
+from .validation import MAX_DETAILS, ApiError, texts_from_payload
+{%- else %}
 from .validation import MAX_DETAILS, ApiError, features_from_payload
+{%- endif %}
 {%- if cookiecutter.include_web_ui %}
 from .web import web
 {%- endif %}
@@ -94,6 +98,9 @@ def create_app(config: Config | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",  # the cookie goes with no other site's form post
         MAX_CONTENT_LENGTH=config.server.max_request_bytes,
         MAX_BATCH_ROWS=config.server.max_batch_rows,
+{%- if cookiecutter.example_task == "text" %}
+        MAX_TEXT_CHARS=config.server.max_text_chars,
+{%- endif %}
 {%- if cookiecutter.enable_metrics %}
         ENABLE_METRICS=config.server.enable_metrics,
 {%- endif %}
@@ -227,8 +234,14 @@ def model_metadata():
 @api.post("/predict")
 def predict_route():
     model = _ready_model()
+{%- if cookiecutter.example_task == "text" %}
+    limits = current_app.config
+    texts = texts_from_payload(request.get_json(), limits["MAX_BATCH_ROWS"], limits["MAX_TEXT_CHARS"])
+    labels, probabilities = predict(model, texts)
+{%- else %}
     features = features_from_payload(request.get_json(), model.feature_names, current_app.config["MAX_BATCH_ROWS"])
     labels, probabilities = predict(model, features)
+{%- endif %}
 {%- if cookiecutter.enable_metrics %}
     metrics.count_predictions(model.metadata["version"], labels)
 {%- endif %}

@@ -3,11 +3,18 @@
 The paths come from the app's url_map, so no route can be left out by mistake: a route without an
 entry in OPERATIONS below makes the document fail to build (and the tests fail). Only a blueprint
 of pages for people (HTML, not API) is left out, and it says so itself: `undocumented(blueprint)`.
-The request and answer schemas come from the loaded model (its feature names, their count and its
-class labels) and the config (the batch limit), so the document cannot drift from what the service
-accepts. Built once per app, on first request. Without a model (server.require_model: false, not
-yet loaded) it describes a row as an array of numbers of any length, and is built again once a
-model is there.
+The request and answer
+{%- if cookiecutter.example_task == "text" %}
+schemas come from the loaded model (its class labels) and the config (the batch and text length
+limits), so the document cannot drift from what the service accepts. Built once per app, on first
+request. Without a model (server.require_model: false, not yet loaded) it describes a label as any
+string, and is built again once a model is there.
+{%- else %}
+schemas come from the loaded model (its feature names, their count and its class labels) and the
+config (the batch limit), so the document cannot drift from what the service accepts. Built once
+per app, on first request. Without a model (server.require_model: false, not yet loaded) it
+describes a row as an array of numbers of any length, and is built again once a model is there.
+{%- endif %}
 """
 
 import re
@@ -16,9 +23,14 @@ from collections.abc import Callable, Sequence
 from flask import Blueprint, Flask, current_app
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import Rule
+{%- if cookiecutter.example_task == "text" %}
+
+from .inference_protocol import OUTPUT_NAMES, TEXT_DATATYPE
+{%- else %}
 
 from .inference_protocol import NUMERIC_DATATYPES, OUTPUT_NAMES
 from .validation import MAX_MAGNITUDE
+{%- endif %}
 
 openapi = Blueprint("openapi", __name__)
 
@@ -35,8 +47,12 @@ def openapi_document():
     cached = current_app.extensions.get("openapi_document")
     model = current_app.extensions["model_slot"].model
     if cached is None or (cached[0] is None and model is not None):
+{%- if cookiecutter.example_task == "text" %}
+        cached = (model, build_document(current_app, model.class_labels if model else None))
+{%- else %}
         names, labels = (model.feature_names, model.class_labels) if model else (None, None)
         cached = (model, build_document(current_app, names, labels))
+{%- endif %}
         current_app.extensions["openapi_document"] = cached
     return cached[1]
 
@@ -58,11 +74,21 @@ def documented_rules(app: Flask) -> list[Rule]:
     rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.rpartition(".")[0] not in left_out]
     return sorted(rules, key=lambda rule: rule.rule)
 
+{%- if cookiecutter.example_task == "text" %}
+
+
+def build_document(app: Flask, class_labels: Sequence[str] | None) -> dict:
+    """The OpenAPI 3.1 document of `app`'s routes, for a model with these classes (None: unknown)."""
+    config = app.config["SERVICE_CONFIG"]
+    schemas = _schemas(class_labels, app.config["MAX_BATCH_ROWS"], app.config["MAX_TEXT_CHARS"])
+{%- else %}
+
 
 def build_document(app: Flask, feature_names: Sequence[str] | None, class_labels: Sequence[str] | None) -> dict:
     """The OpenAPI 3.1 document of `app`'s routes, for a model with these features and classes (None: unknown)."""
     config = app.config["SERVICE_CONFIG"]
     schemas = _schemas(feature_names, class_labels, app.config["MAX_BATCH_ROWS"])
+{%- endif %}
     paths: dict[str, dict] = {}
     for rule in documented_rules(app):
         if rule.endpoint not in OPERATIONS:
@@ -82,7 +108,11 @@ def build_document(app: Flask, feature_names: Sequence[str] | None, class_labels
         "info": {
             "title": config.model.name,
             "version": config.model.version,
+{%- if cookiecutter.example_task == "text" %}
+            "description": "Generated from the running service: its routes, its limits and its loaded model's classes.",
+{%- else %}
             "description": "Generated from the running service: its routes and its loaded model's features.",
+{%- endif %}
         },
         "paths": paths,
         "components": {
@@ -99,6 +129,18 @@ def build_document(app: Flask, feature_names: Sequence[str] | None, class_labels
 
 def _path_parameter(name: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[^/]+$"}}
+{%- if cookiecutter.example_task == "text" %}
+
+
+def _schemas(class_labels: Sequence[str] | None, max_rows: int, max_chars: int) -> dict:
+    text = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": max_chars,
+        "pattern": r"\S",
+        "description": "One text: a string with at least one character that is not whitespace.",
+    }
+{%- else %}
 
 
 def _schemas(feature_names: Sequence[str] | None, class_labels: Sequence[str] | None, max_rows: int) -> dict:
@@ -118,12 +160,24 @@ def _schemas(feature_names: Sequence[str] | None, class_labels: Sequence[str] | 
                 },
             ]
         }
+{%- endif %}
     label = {"type": "string", "enum": list(class_labels)} if class_labels is not None else {"type": "string"}
     probabilities: dict = {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}}
     if class_labels is not None:
         probabilities.update(minItems=len(class_labels), maxItems=len(class_labels))
     model_id = _object({"name": {"type": "string"}, "version": {"type": "string"}})
     return {
+{%- if cookiecutter.example_task == "text" %}
+        "Text": text,
+        "PredictRequest": {
+            "oneOf": [
+                _object({"text": {"$ref": "#/components/schemas/Text"}}),
+                _object(
+                    {
+                        "instances": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Text"},
+{%- else %}
         "Row": {**row, "description": "One row: the feature values in the model's order, or keyed by feature name."},
         "PredictRequest": {
             "oneOf": [
@@ -133,6 +187,7 @@ def _schemas(feature_names: Sequence[str] | None, class_labels: Sequence[str] | 
                         "instances": {
                             "type": "array",
                             "items": {"$ref": "#/components/schemas/Row"},
+{%- endif %}
                             "minItems": 1,
                             "maxItems": max_rows,
                         }
@@ -163,8 +218,41 @@ def _schemas(feature_names: Sequence[str] | None, class_labels: Sequence[str] | 
             }
         ),
         "InferenceProtocolError": _object({"error": {"type": "string"}}),
+{%- if cookiecutter.example_task == "text" %}
+        "InferRequest": _infer_request(max_rows),
+{%- else %}
         "InferRequest": _infer_request(number, None if feature_names is None else len(feature_names), max_rows),
+{%- endif %}
     }
+{%- if cookiecutter.example_task == "text" %}
+
+
+def _infer_request(max_rows: int) -> dict:
+    """A v2 request: one tensor of texts, shape [rows] or [rows, 1]. JSON Schema cannot tie the length of
+    `data` to `shape`: a mismatch is answered 400."""
+    text = {"$ref": "#/components/schemas/Text"}
+    one_text = {"type": "array", "prefixItems": [text], "minItems": 1, "maxItems": 1}
+    tensor = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "datatype": {"const": TEXT_DATATYPE},
+            "shape": {
+                "type": "array",
+                "prefixItems": [{"type": "integer", "minimum": 1, "maximum": max_rows}, {"const": 1}],
+                "minItems": 1,
+                "maxItems": 2,
+            },
+            "data": {
+                "oneOf": [
+                    {"type": "array", "items": text, "minItems": 1},
+                    {"type": "array", "items": one_text, "minItems": 1},
+                ]
+            },
+        },
+        "required": ["datatype", "shape", "data"],
+    }
+{%- else %}
 
 
 def _infer_request(number: dict, width: int | None, max_rows: int) -> dict:
@@ -194,6 +282,7 @@ def _infer_request(number: dict, width: int | None, max_rows: int) -> dict:
         },
         "required": ["datatype", "shape", "data"],
     }
+{%- endif %}
     return {
         "type": "object",
         "properties": {
@@ -284,7 +373,11 @@ def _model() -> dict:
 
 def _predict() -> dict:
     return {
+{%- if cookiecutter.example_task == "text" %}
+        "summary": "Predict the class of one text (text) or of a batch (instances).",
+{%- else %}
         "summary": "Predict the class of one row (features) or of a batch (instances).",
+{%- endif %}
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}}},
@@ -294,7 +387,11 @@ def _predict() -> dict:
             "400": _error("Malformed JSON."),
             "413": _error("The body or the batch is larger than the limit."),
             "415": _error("The body is not labelled application/json."),
+{%- if cookiecutter.example_task == "text" %}
+            "422": _error("The JSON is not one text or a list of texts, or a text is empty, not a string or too long."),
+{%- else %}
             "422": _error("The JSON does not describe rows of the model's features."),
+{%- endif %}
             "503": _error(NOT_READY),
             "500": _error(INTERNAL),
         },
@@ -420,7 +517,11 @@ def _v2_infer() -> dict:
         "additionalProperties": False,
     }
     return {
+{%- if cookiecutter.example_task == "text" %}
+        "summary": "Open Inference Protocol: score one tensor of texts, shape [rows] or [rows, 1].",
+{%- else %}
         "summary": "Open Inference Protocol: score one tensor of shape [rows, features].",
+{%- endif %}
         "description": "A tensor whose datatype, shape or data do not fit the model is answered 400.",
         "requestBody": {
             "required": True,

@@ -1,3 +1,14 @@
+{% if cookiecutter.example_task == "text" -%}
+"""Turn a prediction request's JSON into the texts the model reads, or say exactly what is wrong with it.
+
+The model would turn a number, a list or null into a string, or score an empty text as if it meant
+something, and a huge text costs the worker time on every request: each text must be a non-empty
+string of at most server.max_text_chars characters.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+{%- else -%}
 """Turn a prediction request's JSON into a NumPy matrix, or say exactly what is wrong with it.
 
 Python's json accepts NaN and Infinity, and True is an int to Python: both would reach the
@@ -8,15 +19,18 @@ which lets the model skip its own (slower) input checks.
 import itertools
 from collections.abc import Sequence
 from typing import Any
+{%- endif %}
 
 import numpy as np
 
 MAX_DETAILS = 20
+{%- if cookiecutter.example_task != "text" %}
 # The largest magnitude a feature may have: far beyond any real measurement, and far enough below the
 # float range (1.8e308) that scaling a row and weighing it cannot overflow to Infinity.
 MAX_MAGNITUDE = 1e300
 NUMBER_TYPES = (int, float)
 NUMBER_TYPE_SET = frozenset(NUMBER_TYPES)
+{%- endif %}
 
 
 class ApiError(Exception):
@@ -30,24 +44,55 @@ class ApiError(Exception):
         self.code = code
 
 
+def _batch(payload: Any, single: str, noun: str, max_rows: int) -> list:
+    """The request's items: [payload[single]], or payload["instances"], a non-empty list of at most max_rows."""
+    if not isinstance(payload, dict) or len(payload) != 1 or not {single, "instances"} & payload.keys():
+        raise ApiError(
+            f'the body must be a JSON object with exactly one key, "{single}" (one {noun}) '
+            f'or "instances" (a list of {noun}s)'
+        )
+    if single in payload:
+        return [payload[single]]
+    rows = payload["instances"]
+    if not isinstance(rows, list) or not rows:
+        raise ApiError(f'"instances" must be a non-empty list of {noun}s')
+    if len(rows) > max_rows:
+        raise ApiError(
+            f"a batch may hold at most {max_rows} {noun}s, this one has {len(rows)}",
+            status=413,
+            code="batch_too_large",
+        )
+    return rows
+{%- if cookiecutter.example_task == "text" %}
+
+
+def texts_from_payload(payload: Any, max_rows: int, max_chars: int) -> np.ndarray:
+    """Accept {"text": "..."} or {"instances": ["...", ...]}; every text a non-empty string of at most max_chars."""
+    texts = _batch(payload, "text", "text", max_rows)
+    problems = []
+    for index, text in enumerate(texts):
+        problem = _text_problem(text, max_chars)
+        if problem:
+            problems.append({"row": index, "problem": problem})
+    if problems:
+        raise ApiError(f"row {problems[0]['row']}: {problems[0]['problem']}", problems[:MAX_DETAILS])
+    return np.array(texts, dtype=object)
+
+
+def _text_problem(text: Any, max_chars: int) -> str | None:
+    if type(text) is not str:
+        return f"must be a string, not {_json_type(text)}"
+    if not text.strip():
+        return "must not be empty or only whitespace"
+    if len(text) > max_chars:
+        return f"has {len(text)} characters, more than the limit of {max_chars}"
+    return None
+{%- else %}
+
+
 def features_from_payload(payload: Any, feature_names: Sequence[str], max_rows: int) -> np.ndarray:
     """Accept {"features": row} or {"instances": [row, ...]}, a row being a list or a name->value object."""
-    if not isinstance(payload, dict) or len(payload) != 1 or not {"features", "instances"} & payload.keys():
-        raise ApiError(
-            'the body must be a JSON object with exactly one key, "features" (one row) or "instances" (a list of rows)'
-        )
-    if "features" in payload:
-        rows = [payload["features"]]
-    else:
-        rows = payload["instances"]
-        if not isinstance(rows, list) or not rows:
-            raise ApiError('"instances" must be a non-empty list of rows')
-        if len(rows) > max_rows:
-            raise ApiError(
-                f"a batch may hold at most {max_rows} rows, this one has {len(rows)}",
-                status=413,
-                code="batch_too_large",
-            )
+    rows = _batch(payload, "features", "row", max_rows)
     matrix = _plain_matrix(rows, len(feature_names))
     if matrix is not None:
         return matrix
@@ -114,8 +159,17 @@ def _value_problem(value: Any) -> str | None:
     if abs(value) <= MAX_MAGNITUDE:  # False for NaN; exact for integers of any size
         return None
     return f"must be a finite number of magnitude at most {MAX_MAGNITUDE:g} (not NaN or Infinity)"
+{%- endif %}
 
 
 def _json_type(value: Any) -> str:
-    names = {bool: "a boolean", str: "a string", list: "a list", dict: "an object", type(None): "null"}
+    names = {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)

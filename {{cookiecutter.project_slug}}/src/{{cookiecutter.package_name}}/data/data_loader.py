@@ -9,15 +9,19 @@ scikit-learn with a message about arrays.
 import csv
 import dataclasses
 import hashlib
+{%- if cookiecutter.example_task != "text" %}
 import math
 from collections.abc import Sequence
+{%- endif %}
 from pathlib import Path
 
 import numpy as np
 
 from ..utils.helpers import DataConfig
+{%- if cookiecutter.example_task != "text" %}
 
 IRIS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+{%- endif %}
 
 
 class DataError(ValueError):
@@ -34,7 +38,11 @@ class Dataset:
         """A sha256 of the exact values trained on, recorded in the model's metadata."""
         digest = hashlib.sha256()
         digest.update("\0".join(self.feature_names).encode())
+{%- if cookiecutter.example_task == "text" %}
+        digest.update("\0".join(self.features).encode())
+{%- else %}
         digest.update(np.ascontiguousarray(self.features, dtype=np.float64).tobytes())
+{%- endif %}
         digest.update("\0".join(map(str, self.labels)).encode())
         return digest.hexdigest()
 
@@ -43,6 +51,28 @@ class Dataset:
 class Split:
     train: Dataset
     test: Dataset
+{%- if cookiecutter.example_task == "text" %}
+
+
+def load_dataset(config: DataConfig) -> Dataset:
+    """The data set named by the config: a CSV of texts and their labels."""
+    dataset = read_labelled_csv(Path(config.csv_path), config.text_column, config.target_column)
+    _check_trainable(dataset)
+    return dataset
+
+
+def read_labelled_csv(path: Path, text_column: str, target_column: str) -> Dataset:
+    """Texts and labels from a CSV with a header row; every row needs both."""
+    header, rows = _read_rows(path)
+    labels = _labels(path, header, rows, target_column)
+    return Dataset(_texts(path, header, rows, text_column), labels, [text_column])
+
+
+def read_text_csv(path: Path, text_column: str) -> np.ndarray:
+    """The texts of a CSV to predict on."""
+    header, rows = _read_rows(path)
+    return _texts(path, header, rows, text_column)
+{%- else %}
 
 
 def load_dataset(config: DataConfig) -> Dataset:
@@ -61,23 +91,16 @@ def load_dataset(config: DataConfig) -> Dataset:
 def read_labelled_csv(path: Path, target_column: str, feature_columns: Sequence[str] | None) -> Dataset:
     """Features and labels from a CSV with a header row; every feature must be a finite number."""
     header, rows = _read_rows(path)
-    if target_column not in header:
-        raise DataError(f"{path}: target column '{target_column}' is missing (columns: {', '.join(header)})")
+    labels = _labels(path, header, rows, target_column)
     names = list(feature_columns) if feature_columns else [name for name in header if name != target_column]
-    features = _numeric_columns(path, header, rows, names)
-    target_index = header.index(target_column)
-    labels = []
-    for line, row in rows:
-        if not row[target_index].strip():
-            raise DataError(f"{path}: line {line}, column '{target_column}' has no label")
-        labels.append(row[target_index].strip())
-    return Dataset(features, np.array(labels), names)
+    return Dataset(_numeric_columns(path, header, rows, names), labels, names)
 
 
 def read_feature_csv(path: Path, feature_names: Sequence[str]) -> np.ndarray:
     """The feature matrix of a CSV to predict on, columns in the model's order."""
     header, rows = _read_rows(path)
     return _numeric_columns(path, header, rows, list(feature_names))
+{%- endif %}
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -98,6 +121,32 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         if len(row) != len(header):
             raise DataError(f"{path}: line {line} has {len(row)} fields, the header has {len(header)}")
     return header, rows
+
+
+def _labels(path: Path, header: list[str], rows: list, target_column: str) -> np.ndarray:
+    if target_column not in header:
+        raise DataError(f"{path}: target column '{target_column}' is missing (columns: {', '.join(header)})")
+    index = header.index(target_column)
+    labels = []
+    for line, row in rows:
+        if not row[index].strip():
+            raise DataError(f"{path}: line {line}, column '{target_column}' has no label")
+        labels.append(row[index].strip())
+    return np.array(labels)
+{%- if cookiecutter.example_task == "text" %}
+
+
+def _texts(path: Path, header: list[str], rows: list, column: str) -> np.ndarray:
+    if column not in header:
+        raise DataError(f"{path}: text column '{column}' is missing (columns: {', '.join(header)})")
+    index = header.index(column)
+    texts = []
+    for line, row in rows:
+        if not row[index].strip():
+            raise DataError(f"{path}: line {line}, column '{column}' has no text")
+        texts.append(row[index])
+    return np.array(texts, dtype=object)
+{%- else %}
 
 
 def _numeric_columns(path: Path, header: list[str], rows: list, names: list[str]) -> np.ndarray:
@@ -122,6 +171,7 @@ def _number(path: Path, line: int, column: str, text: str) -> float:
     if not math.isfinite(value):
         raise DataError(f"{path}: line {line}, column '{column}' is not finite: {text!r}")
     return value
+{%- endif %}
 
 
 def _check_trainable(dataset: Dataset) -> None:

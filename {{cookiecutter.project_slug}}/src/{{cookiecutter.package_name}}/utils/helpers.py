@@ -34,6 +34,16 @@ class ConfigError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
+{%- if cookiecutter.example_task == "text" %}
+    csv_path: str
+    text_column: str
+    target_column: str
+    test_size: float
+    random_state: int
+
+    def __post_init__(self):
+        _require(bool(self.csv_path), "data.csv_path", "must name a CSV file")
+{%- else %}
     source: str
     csv_path: str | None
     feature_columns: list[str] | None
@@ -48,6 +58,7 @@ class DataConfig:
             "data.csv_path",
             "is required when data.source is 'csv'",
         )
+{%- endif %}
         _require(0 < self.test_size < 1, "data.test_size", "must be between 0 and 1")
 
 
@@ -71,6 +82,9 @@ class ServerConfig:
     port: int
     max_request_bytes: int
     max_batch_rows: int
+{%- if cookiecutter.example_task == "text" %}
+    max_text_chars: int
+{%- endif %}
     require_model: bool
     model_retry_seconds: float
     workers: int | None
@@ -95,6 +109,9 @@ class ServerConfig:
         for index, origin in enumerate(self.cors_origins):
             rule = "must be '*' or an origin such as https://app.example.com (scheme, host, optional port)"
             _require(origin == "*" or CORS_ORIGIN.fullmatch(origin) is not None, f"server.cors_origins[{index}]", rule)
+{%- endif %}
+{%- if cookiecutter.example_task == "text" %}
+        _require(self.max_text_chars > 0, "server.max_text_chars", "must be positive")
 {%- endif %}
 
 
