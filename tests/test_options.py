@@ -25,18 +25,38 @@ from .tour import tour_problems
 COMBINATIONS = [
     {},
     ALL_ON,
-    {**ALL_OFF, "license": "Proprietary", "python_version": "3.13"},
-    {"license": "Apache-2.0", "python_version": "3.11", "enable_cors": True, "include_docker": False, "ci": "none"},
-    {"license": "BSD-3-Clause", "python_version": "3.13", "enable_metrics": False, "enable_cors": True},
-    {"license": "BSD-3-Clause", "python_version": "3.11", "include_docker": False},
-    {"license": "Apache-2.0", "enable_metrics": False, "ci": "none"},
-    {"license": "Apache-2.0", "python_version": "3.11", "enable_metrics": False},
-    {"license": "Apache-2.0", "python_version": "3.13", "enable_cors": True, "include_docker": False},
-    {"license": "BSD-3-Clause", "enable_cors": True, "include_docker": False, "ci": "none"},
-    {**ALL_OFF, "python_version": "3.11", "enable_cors": True},
-    {"python_version": "3.13", "include_docker": False, "ci": "none"},
-    {"license": "Proprietary", "enable_cors": True},
-    {**ALL_OFF, "license": "Proprietary", "python_version": "3.11"},
+    {**ALL_OFF, "example_task": "text", "license": "Proprietary", "python_version": "3.13"},
+    {
+        "example_task": "text",
+        "license": "BSD-3-Clause",
+        "python_version": "3.11",
+        "enable_cors": True,
+        "include_docker": False,
+        "ci": "none",
+    },
+    {
+        "license": "Apache-2.0",
+        "python_version": "3.11",
+        "include_web_ui": False,
+        "enable_metrics": False,
+        "enable_cors": True,
+    },
+    {"license": "Proprietary", "python_version": "3.13", "enable_cors": True, "ci": "none"},
+    {"license": "BSD-3-Clause", "include_web_ui": False, "enable_metrics": False, "include_docker": False},
+    {"example_task": "text", "license": "Apache-2.0", "python_version": "3.13", "include_docker": False},
+    {"example_task": "text", "include_web_ui": False, "enable_metrics": False, "enable_cors": True, "ci": "none"},
+    {"license": "Proprietary", "python_version": "3.11", "include_web_ui": False, "include_docker": False},
+    {
+        "example_task": "text",
+        "license": "BSD-3-Clause",
+        "python_version": "3.13",
+        "enable_metrics": False,
+        "ci": "none",
+    },
+    {**ALL_OFF, "example_task": "text", "license": "Apache-2.0", "enable_cors": True},
+    {"example_task": "text", "python_version": "3.11", "include_docker": False, "ci": "none"},
+    {"example_task": "text", "python_version": "3.13", "enable_cors": True},
+    {"license": "Proprietary", "enable_metrics": False, "enable_cors": True},
 ]
 ANSWERS = [answers_of(combination) for combination in COMBINATIONS]
 
@@ -60,7 +80,7 @@ def test_the_combinations_include_the_defaults_and_both_extremes():
     assert {} in COMBINATIONS
     for extreme in (ALL_ON, ALL_OFF):
         assert any(extreme.items() <= combination.items() for combination in COMBINATIONS)
-    assert set(ALL_ON) == set(ALL_OFF) == {name for name, values in OPTIONS.items() if len(values) == 2}
+    assert set(ALL_ON) == set(ALL_OFF) == {name for name, values in OPTIONS.items() if values == [True, False]} | {"ci"}
     assert len({combination_id(answers) for answers in ANSWERS}) == len(ANSWERS)
 
 

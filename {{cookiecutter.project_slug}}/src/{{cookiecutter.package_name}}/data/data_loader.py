@@ -124,28 +124,23 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 
 def _labels(path: Path, header: list[str], rows: list, target_column: str) -> np.ndarray:
-    if target_column not in header:
-        raise DataError(f"{path}: target column '{target_column}' is missing (columns: {', '.join(header)})")
-    index = header.index(target_column)
-    labels = []
+    return np.array([label.strip() for label in _filled_column(path, header, rows, target_column, "target", "label")])
+
+
+def _filled_column(path: Path, header: list[str], rows: list, column: str, role: str, value: str) -> list[str]:
+    """The column's values, as written; a missing column or a blank value is named with its line."""
+    if column not in header:
+        raise DataError(f"{path}: {role} column '{column}' is missing (columns: {', '.join(header)})")
+    index = header.index(column)
     for line, row in rows:
         if not row[index].strip():
-            raise DataError(f"{path}: line {line}, column '{target_column}' has no label")
-        labels.append(row[index].strip())
-    return np.array(labels)
+            raise DataError(f"{path}: line {line}, column '{column}' has no {value}")
+    return [row[index] for _, row in rows]
 {%- if cookiecutter.example_task == "text" %}
 
 
 def _texts(path: Path, header: list[str], rows: list, column: str) -> np.ndarray:
-    if column not in header:
-        raise DataError(f"{path}: text column '{column}' is missing (columns: {', '.join(header)})")
-    index = header.index(column)
-    texts = []
-    for line, row in rows:
-        if not row[index].strip():
-            raise DataError(f"{path}: line {line}, column '{column}' has no text")
-        texts.append(row[index])
-    return np.array(texts, dtype=object)
+    return np.array(_filled_column(path, header, rows, column, "text", "text"), dtype=object)
 {%- else %}
 
 
