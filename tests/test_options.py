@@ -4,6 +4,7 @@ exactly its files, nothing unrendered or unchosen left in it, is ruff-clean and 
 """
 
 import itertools
+import re
 import tomllib
 
 import pytest
@@ -11,8 +12,10 @@ import pytest
 from .matrix import (
     ALL_OFF,
     ALL_ON,
+    COOKIECUTTER_JSON,
     MARKER,
     OPTIONS,
+    TEMPLATE,
     answers_of,
     combination_id,
     expected_files,
@@ -82,6 +85,13 @@ def test_the_combinations_include_the_defaults_and_both_extremes():
         assert any(extreme.items() <= combination.items() for combination in COMBINATIONS)
     assert set(ALL_ON) == set(ALL_OFF) == {name for name, values in OPTIONS.items() if values == [True, False]} | {"ci"}
     assert len({combination_id(answers) for answers in ANSWERS}) == len(ANSWERS)
+
+
+def test_every_question_has_a_prompt_and_a_row_in_the_readmes_table():
+    questions = [name for name in COOKIECUTTER_JSON if not name.startswith("_")]
+    assert list(COOKIECUTTER_JSON["__prompts__"]) == questions
+    section = (TEMPLATE / "README.md").read_text(encoding="utf-8").partition("## The prompts")[2].partition("\n## ")[0]
+    assert re.findall(r"^\| `(\w+)` \|", section, re.MULTILINE) == questions
 
 
 @pytest.fixture(scope="module", params=ANSWERS, ids=combination_id)
