@@ -110,14 +110,19 @@ def test_the_model_card_page_is_traffic_by_route_and_its_predictions_count(clien
     before = scrape(client)
     page = client.get("/").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+{%- if cookiecutter.example_task == "text" %}
+    example, label = {"text": NURSE}, "nurse"
+{%- else %}
     names = client.get("/model").get_json()["feature_names"]
-    client.post("/", data={"csrf_token": token, **dict(zip(names, map(str, SETOSA), strict=True))})
+    example, label = dict(zip(names, map(str, SETOSA), strict=True)), "setosa"
+{%- endif %}
+    client.post("/", data={"csrf_token": token, **example})
     client.get("/static/web.css")
     client.get("/static/no-such-file.css")
     after = scrape(client)
     assert change(before, after, "http_requests_total", route="/", method="GET", status="200") == 1
     assert change(before, after, "http_requests_total", route="/", method="POST", status="200") == 1
-    assert change(before, after, "predictions_total", model_version=config.model.version, label="setosa") == 1
+    assert change(before, after, "predictions_total", model_version=config.model.version, label=label) == 1
     static = "/static/<path:filename>"
     assert change(before, after, "http_requests_total", route=static, method="GET", status="200") == 1
     assert change(before, after, "http_requests_total", route=static, method="GET", status="404") == 1
