@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from cookiecutter.main import cookiecutter
 
-TEMPLATE = Path(__file__).resolve().parents[1]
+from .matrix import PROJECT_NAMES, TEMPLATE
+
 JSON = {"Content-Type": "application/json"}
 # The text example task, under a name that fits it.
-TEXT_ANSWERS = {"example_task": "text", "project_name": "Resume Screener"}
+TEXT_ANSWERS = {"example_task": "text", "project_name": PROJECT_NAMES["text"]}
 
 
 @pytest.fixture(scope="session")

@@ -55,6 +55,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+SECURITY_HEADER_ITEMS = tuple(SECURITY_HEADERS.items())
 
 log = logging.getLogger(__name__)
 api = Blueprint("api", __name__)
@@ -209,7 +210,7 @@ def _finish_request(response: Response) -> Response:
 
 @api.after_app_request
 def _add_security_headers(response: Response) -> Response:
-    response.headers.update(SECURITY_HEADERS)
+    response.headers.extend(SECURITY_HEADER_ITEMS)  # appended, not replaced: no route sets them itself
     return response
 
 
