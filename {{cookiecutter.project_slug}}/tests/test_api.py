@@ -1,5 +1,6 @@
+import io
 import json
-import logging
+import sys
 
 import pytest
 
@@ -194,6 +195,14 @@ def test_a_huge_integer_gets_422(client):
     assert_error(client.post("/predict", data=body, content_type="application/json"), 422, "invalid_input")
 
 
+@pytest.mark.parametrize("value", [True, "1.4", None, 1e301], ids=["boolean", "string", "null", "huge"])
+def test_one_bad_value_in_a_full_batch_is_found_and_named(client, config, value):
+    rows = [list(SETOSA) for _ in range(config.server.max_batch_rows)]
+    rows[-1][2] = value
+    error = assert_error(client.post("/predict", json={"instances": rows}), 422, "invalid_input")
+    assert [(detail["row"], detail["feature"]) for detail in error["details"]] == [(len(rows) - 1, "petal_length")]
+
+
 def test_every_problem_in_a_batch_is_listed(client):
     error = assert_error(
         client.post("/predict", json={"instances": [["a", 1, 2, 3], SETOSA, [1]]}), 422, "invalid_input"
@@ -321,9 +330,18 @@ def test_a_malformed_request_id_is_replaced(client, given):
     assert len(request_id) == 32
 
 
-def test_each_request_logs_one_line_with_its_outcome(client, caplog):
-    caplog.set_level(logging.INFO)
+def test_a_broken_log_stream_costs_the_log_line_not_the_answer(client, monkeypatch):
+    closed = io.StringIO()
+    closed.close()
+    monkeypatch.setattr(sys, "stderr", closed)
+    assert client.post("/predict", json=ONE).status_code == 200
+
+
+def test_each_request_logs_one_json_line_with_its_outcome(client, capsys):
     client.post("/predict", json=ONE, headers={"X-Request-ID": "trace-me"})
-    (record,) = [record for record in caplog.records if getattr(record, "request_id", None) == "trace-me"]
-    assert (record.method, record.path, record.status) == ("POST", "/predict", 200)
-    assert record.duration_ms >= 0
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    (entry,) = [entry for entry in lines if entry.get("request_id") == "trace-me"]
+    assert (entry["method"], entry["path"], entry["status"]) == ("POST", "/predict", 200)
+    assert (entry["level"], entry["message"]) == ("INFO", "request")
+    assert entry["logger"] == "{{ cookiecutter.package_name }}.api.app"
+    assert entry["duration_ms"] >= 0

@@ -1,3 +1,4 @@
+import datetime
 import json
 import logging
 
@@ -5,6 +6,8 @@ import pytest
 
 from {{ cookiecutter.package_name }}.utils.helpers import (
     ENV_PREFIX,
+    LOG_TIME_FORMAT,
+    AccessLog,
     ConfigError,
     JsonFormatter,
     load_config,
@@ -127,6 +130,25 @@ def test_log_records_are_json_lines_with_their_extras():
     assert entry["message"] == "request"
     assert entry["status"] == 200
     assert entry["level"] == "INFO"
+
+
+def test_the_access_log_writes_one_json_line_when_its_logger_is_at_info(capsys):
+    logger = logging.getLogger("access-log-test")
+    access_log = AccessLog(logger)
+    logger.setLevel(logging.WARNING)
+    access_log.write(path="/quiet")
+    logger.setLevel(logging.INFO)
+    access_log.write(path="/predict", status=200)
+    (line,) = capsys.readouterr().err.splitlines()
+    entry = json.loads(line)
+    assert datetime.datetime.strptime(entry.pop("time"), LOG_TIME_FORMAT).tzinfo is not None
+    assert entry == {
+        "level": "INFO",
+        "logger": "access-log-test",
+        "message": "request",
+        "path": "/predict",
+        "status": 200,
+    }
 
 
 def test_log_records_carry_their_traceback():

@@ -55,6 +55,13 @@ def test_requests_are_counted_by_route_method_and_status(client):
     assert change(before, after, "http_request_duration_seconds_count", route="/predict") == 4
 
 
+def test_a_made_up_method_is_counted_as_other(client):
+    before = scrape(client)
+    client.open("/predict", method="BREW")
+    after = scrape(client)
+    assert change(before, after, "http_requests_total", route="unmatched", method="other", status="405") == 1
+
+
 def test_predictions_are_counted_by_model_version_and_class(client, config):
     before = scrape(client)
 {%- if cookiecutter.example_task == "text" %}

@@ -1,5 +1,6 @@
 """How the service runs in production: gunicorn's settings, and the load test against a live service."""
 
+import gc
 import hashlib
 import json
 import os
@@ -48,6 +49,16 @@ def test_gunicorn_loads_the_model_once_in_the_master(gunicorn_settings):
     settings = gunicorn_settings()
     assert settings["preload_app"] is True
     assert settings["wsgi_app"] == "{{ cookiecutter.package_name }}.api.app:create_app()"
+
+
+def test_the_master_freezes_its_objects_before_each_fork(gunicorn_settings):
+    """Frozen objects are out of the collector's reach: a worker's collections leave their pages shared."""
+    gc.unfreeze()
+    try:
+        gunicorn_settings()["pre_fork"](server=None, worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_each_worker_readies_the_model_after_the_fork_and_refuses_to_boot_without(

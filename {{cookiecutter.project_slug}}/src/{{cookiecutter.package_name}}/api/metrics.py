@@ -5,6 +5,7 @@ anything imports prometheus_client; each worker then writes its numbers there, a
 sums every worker's, the dead ones' included, so counts stay right when a worker is replaced.
 """
 
+import functools
 import os
 from collections import Counter as Tally
 
@@ -21,6 +22,9 @@ from prometheus_client import (
 
 # Probes and scrapes are not traffic: counting them would drown the requests that matter.
 UNCOUNTED_ROUTES = frozenset({"/health", "/ready", "/metrics", "/v2/health/live", "/v2/health/ready"})
+# Any other method a client sends is counted as "other": a label value per made-up method would
+# let clients create time series without end.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 REQUESTS = Counter(
     "http_requests_total",
@@ -42,14 +46,27 @@ MODEL_INFO = Gauge(
 
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
     if route not in UNCOUNTED_ROUTES:
-        REQUESTS.labels(route, method, str(status)).inc()
-        LATENCY.labels(route).observe(seconds)
+        requests, latency = _request_series(route, method if method in METHODS else "other", status)
+        requests.inc()
+        latency.observe(seconds)
 
 
 def count_predictions(model_version: str, labels: list[str]) -> None:
     """One increment per class, not per row: a 1000-row batch costs three updates, not 1000."""
     for label, rows in Tally(labels).items():
-        PREDICTIONS.labels(model_version, label).inc(rows)
+        _prediction_series(model_version, label).inc(rows)
+
+
+# `labels()` checks and locks on every call; the routes, methods, statuses, versions and classes are
+# few, so each series is looked up once per process and kept.
+@functools.cache
+def _request_series(route: str, method: str, status: int) -> tuple[Counter, Histogram]:
+    return REQUESTS.labels(route, method, str(status)), LATENCY.labels(route)
+
+
+@functools.cache
+def _prediction_series(model_version: str, label: str) -> Counter:
+    return PREDICTIONS.labels(model_version, label)
 
 
 def exposition() -> tuple[bytes, str]:
