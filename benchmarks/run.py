@@ -56,6 +56,8 @@ GOALS = [
     ("ours/naive single-row req/s", ">=", 1.2),
     ("ours/mlflow single-row req/s", ">=", 15.0),
     ("naive/hello single-row req/s", None, None),
+    ("bare-onnx/hello single-row req/s", None, None),
+    ("ours/bare-onnx single-row req/s", None, None),
     ("ours-text/naive-text single-text req/s", None, None),
     ("ours batch rows/s / in-process predict rows/s", ">=", 0.5),
     ("ours/naive cold start", "<=", 1.0),
@@ -93,6 +95,10 @@ class Project:
     @property
     def model(self) -> Path:
         return self.root / "models" / "model.skops"
+
+    @property
+    def onnx_model(self) -> Path:
+        return self.model.with_suffix(".onnx")
 
     def env(self, **settings) -> dict[str, str]:
         """The environment production runs in: its venv first on PATH, plus config overrides."""
@@ -597,6 +603,8 @@ def ratios(run: Run, batch: dict) -> dict[str, float | None]:
         "ours/naive single-row req/s": paired_ratio(rates(run, "ours"), rates(run, "naive")),
         "ours/mlflow single-row req/s": paired_ratio(rates(run, "ours"), rates(run, "mlflow")),
         "naive/hello single-row req/s": paired_ratio(rates(run, "naive"), rates(run, "hello")),
+        "bare-onnx/hello single-row req/s": paired_ratio(rates(run, "bare-onnx"), rates(run, "hello")),
+        "ours/bare-onnx single-row req/s": paired_ratio(rates(run, "ours"), rates(run, "bare-onnx")),
         "ours-text/naive-text single-text req/s": paired_ratio(rates(run, "ours-text"), rates(run, "naive-text")),
         "ours batch rows/s / in-process predict rows/s": batch["ratio"],
         "ours/naive cold start": paired_ratio(cold.get("ours", []), cold.get("naive", [])),
@@ -622,7 +630,7 @@ def judged(values: dict[str, float | None], skipped: set[str]) -> list[dict]:
 def summarize(run: Run, skip_mlflow: bool) -> dict:
     single = {
         name: summarize_wrk(run.rounds[name])
-        for name in ("hello", "naive", "mlflow", "ours", "naive-text", "ours-text")
+        for name in ("hello", "naive", "bare-onnx", "mlflow", "ours", "naive-text", "ours-text")
         if name in run.rounds
     }
     batch = batch_summary(run)
@@ -732,6 +740,12 @@ def build_targets(
         ),
         Target("ours", ours_server(project, "ours", logs), "/predict", single),
         Target(
+            "bare-onnx",
+            gunicorn_app(project, "bare-onnx", "apps.bare_onnx:app", logs, BARE_ONNX_PATH=str(project.onnx_model)),
+            "/predict",
+            single,
+        ),
+        Target(
             "naive-text",
             gunicorn_app(text_project, "naive-text", "apps.naive_text:app", logs, NAIVE_MODEL_PATH=str(text_pickle)),
             "/predict",
@@ -743,7 +757,8 @@ def build_targets(
         targets.append(
             Target("mlflow", mlflow_server(mlflow_dir, logs), "/invocations", json.dumps({"inputs": [SETOSA]}))
         )
-    batch = Target("ours-batch", targets[2].server, "/predict", json.dumps({"instances": rows}))
+    (ours,) = [target for target in targets if target.name == "ours"]
+    batch = Target("ours-batch", ours.server, "/predict", json.dumps({"instances": rows}))
     for target in [*targets, batch]:
         target.lua = write_lua(workdir / f"{target.name}.lua", target.body)
     (workdir / "rows.json").write_text(json.dumps(rows))

@@ -42,7 +42,7 @@ def test_the_benchmark_smoke_run_measures_every_figure(installed_project, instal
     assert code == 0, output[-5000:]
     report = json.loads(output_file.read_text())
     assert report["errors"] == {}
-    for target in ("hello", "naive", "ours", "naive-text", "ours-text"):
+    for target in ("hello", "naive", "bare-onnx", "ours", "naive-text", "ours-text"):
         assert report["single_row"][target]["requests_per_second"] > 0, target
     assert report["batch"]["ours_rows_per_second"] > 0
     assert report["batch"]["in_process_rows_per_second"] > 0

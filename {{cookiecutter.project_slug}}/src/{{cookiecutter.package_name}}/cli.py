@@ -78,11 +78,11 @@ def predict_command(config: Config, args: argparse.Namespace) -> None:
         writer = csv.writer(file)
 {%- if cookiecutter.example_task == "text" %}
         writer.writerow([text_column, "prediction", *probability_columns])
-        for text, label, scores in zip(texts, labels, probabilities, strict=True):
+        for text, label, scores in zip(texts, labels, probabilities.tolist(), strict=True):
             writer.writerow([text, label, *(round(score, 6) for score in scores)])
 {%- else %}
         writer.writerow([*model.feature_names, "prediction", *probability_columns])
-        for row, label, scores in zip(features.tolist(), labels, probabilities, strict=True):
+        for row, label, scores in zip(features.tolist(), labels, probabilities.tolist(), strict=True):
             writer.writerow([*row, label, *(round(score, 6) for score in scores)])
 {%- endif %}
     print(f"wrote {len(labels)} predictions to {args.output}")

@@ -64,12 +64,13 @@ api = Blueprint("api", __name__)
 
 class OrjsonProvider(DefaultJSONProvider):
     """JSON by orjson: a 1000-row answer encodes 15 times faster than with the standard library,
-    a 1000-row request parses 3 times faster. A body orjson refuses (strict JSON has no NaN or
-    Infinity) is parsed again by the standard library, so that NaN reaches the validation and
-    gets its clear 422, and malformed JSON still gets the standard library's 400 message."""
+    a 1000-row request parses 3 times faster, and NumPy arrays (the probabilities) are written as
+    they are. A body orjson refuses (strict JSON has no NaN or Infinity) is parsed again by the
+    standard library, so that NaN reaches the validation and gets its clear 422, and malformed
+    JSON still gets the standard library's 400 message."""
 
     def dumps(self, obj: Any, **_options: Any) -> str:
-        return orjson.dumps(obj).decode()
+        return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
     def loads(self, s: str | bytes, **options: Any) -> Any:
         try:

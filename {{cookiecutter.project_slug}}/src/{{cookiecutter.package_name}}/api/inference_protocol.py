@@ -12,7 +12,6 @@ the protocol's shape, {"error": "<message>"}; the rest of the API keeps its own.
 {%- endif %}
 """
 
-import itertools
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -160,7 +159,7 @@ def infer(name: str, version: str | None = None):
             "name": "probabilities",
             "shape": [len(labels), len(model.class_labels)],
             "datatype": "FP64",
-            "data": list(itertools.chain.from_iterable(probabilities)),
+            "data": probabilities.ravel(),
         },
     }
     answer = {"model_name": name, "model_version": model.metadata["version"]}

@@ -50,13 +50,14 @@ def try_model():
     _check_csrf_token()
     model = _ready_model()
     example, remembered = _form_example(model)
-    (label,), (probabilities,) = predict(model, example)
+    (label,), probabilities = predict(model, example)
+    scores = probabilities[0].tolist()
 {%- if cookiecutter.enable_metrics %}
     metrics.count_predictions(model.metadata["version"], [label])
 {%- endif %}
-    past = {**remembered, "label": label, "probability": max(probabilities)}
+    past = {**remembered, "label": label, "probability": max(scores)}
     session["history"] = [past, *session.get("history", [])][:HISTORY_LENGTH]
-    return _page(result={"label": label, "probabilities": list(zip(model.class_labels, probabilities, strict=True))})
+    return _page(result={"label": label, "probabilities": list(zip(model.class_labels, scores, strict=True))})
 
 
 @web.errorhandler(ApiError)
