@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 
     from ..data.data_loader import Dataset
 
-RUNTIMES = ("onnx", "sklearn")
 {%- if cookiecutter.example_task != "text" %}
+
 # Probabilities of the ONNX copy may differ from scikit-learn's by rounding only.
 ONNX_TOLERANCE = 1e-9
 
