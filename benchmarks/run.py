@@ -43,6 +43,7 @@ SETOSA = [5.1, 3.5, 1.4, 0.2]
 TEXT_ANSWERS = {"example_task": "text", "project_name": "Resume Screener"}
 NURSE = "Registered nurse with six years in intensive care"
 BATCH_ROWS = 1000
+IN_APP_REQUESTS = 2000
 WORKERS = 2
 CONNECTIONS = 8
 SERVER_START_SECONDS = 120
@@ -382,6 +383,7 @@ class Run:
     rounds: dict[str, list] = field(default_factory=dict)
     cold_start: dict[str, list[float]] = field(default_factory=dict)
     memory: dict = field(default_factory=dict)
+    in_app: dict[str, float] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
 
@@ -414,6 +416,17 @@ def in_process_predict(project: Project, rows_file: Path, seconds: float) -> dic
     figures = json.loads(output.splitlines()[-1])
     figures["rows_per_second"] = figures["rows"] / figures["median_seconds"]
     return figures
+
+
+def measure_in_app(project: Project, logs: Path, run: Run) -> None:
+    """Microseconds of each app's own work per single-row request: the WSGI call alone, no HTTP, no wrk."""
+    command = [project.python, HELPERS / "time_wsgi.py", project.package, IN_APP_REQUESTS]
+    env = {**project.env(), "PYTHONPATH": str(BENCH), "BARE_ONNX_PATH": str(project.onnx_model)}
+    try:
+        output = run_logged(command, logs / "in-app.log", timeout=300, cwd=project.root, env=env)
+        run.in_app = json.loads(output.splitlines()[-1])
+    except (BenchmarkError, subprocess.TimeoutExpired, ValueError, IndexError) as error:
+        run.errors["in-app"] = str(error)
 
 
 def start_targets(targets: list[Target], run: Run) -> list[Target]:
@@ -641,6 +654,7 @@ def summarize(run: Run, skip_mlflow: bool) -> dict:
         "batch": batch,
         "cold_start": cold_start_summary(run),
         "memory": run.memory,
+        "in_app_microseconds": run.in_app,
         "ratios": judged(ratios(run, batch), skipped),
         "errors": run.errors,
     }
@@ -681,6 +695,8 @@ def print_figures(report: dict) -> None:
         f"{fmt(cold.get('naive_seconds'), '{:.2f} s')} to /predict, import floor "
         f"{fmt(cold.get('import_floor_seconds'), '{:.2f} s')}"
     )
+    in_app = ", ".join(f"{name} {microseconds:.0f}" for name, microseconds in report["in_app_microseconds"].items())
+    print(f"in-app time per single-row request (WSGI call alone, µs): {in_app or '-'}")
     pss = {workers: figures["pss_kib"] / 1024 for workers, figures in memory.items()}
     print(f"memory (PSS, master + workers): 1 worker {fmt(pss.get('1'), '{:.1f} MiB')}, ", end="")
     print(f"{WORKERS} workers {fmt(pss.get(str(WORKERS)), '{:.1f} MiB')}")
@@ -815,6 +831,8 @@ def benchmark(args: argparse.Namespace, run: Run) -> None:
         run.meta["scikit_learn"] = export_pickle(project, pickle_path, logs)
         export_pickle(text_project, text_pickle, logs)
         warm = load_tests(args, project, pickle_path, (text_project, text_pickle), workdir, logs, run, stack)
+        say("in-app time per request: hello, bare-onnx and ours called as WSGI apps")
+        measure_in_app(project, logs, run)
         say(f"cold starts: {args.cold_starts} of each")
         measure_cold_starts(project, pickle_path, logs, args.cold_starts, run)
         say("memory: PSS with 1 and with 2 workers")

@@ -49,6 +49,8 @@ def test_the_benchmark_smoke_run_measures_every_figure(installed_project, instal
     for kind in ("ours", "naive", "import_floor"):
         assert report["cold_start"][f"{kind}_seconds"] > 0, kind
     assert report["memory"]["1"]["pss_kib"] > 0
+    assert set(report["in_app_microseconds"]) == {"hello", "bare-onnx", "ours"}
+    assert all(microseconds > 0 for microseconds in report["in_app_microseconds"].values())
     assert report["memory"]["2"]["pss_kib"] > report["memory"]["1"]["pss_kib"]
     verdicts = {row["name"]: row["verdict"] for row in report["ratios"]}
     assert verdicts["ours/mlflow single-row req/s"] == "skipped"
