@@ -25,15 +25,10 @@ from ..utils.helpers import AccessLog, Config, load_config, secret_key, setup_lo
 {%- if cookiecutter.enable_metrics %}
 from . import metrics
 {%- endif %}
-from .inference_protocol import inference_protocol
-from .openapi import openapi
 {%- if cookiecutter.example_task == "text" %}
 from .validation import MAX_DETAILS, ApiError, texts_from_payload
 {%- else %}
 from .validation import MAX_DETAILS, ApiError, features_from_payload
-{%- endif %}
-{%- if cookiecutter.include_web_ui %}
-from .web import web
 {%- endif %}
 
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -114,6 +109,13 @@ def create_app(config: Config | None = None) -> Flask:
     # Browsers on these origins (server.cors_origins) may call the API; others get no CORS headers.
     CORS(app, origins=config.server.cors_origins, expose_headers=["X-Request-ID"])
 {%- endif %}
+    # Imported here, as Flask's tutorial imports its blueprints: they (or what they import) use `ready_model`.
+    from .inference_protocol import inference_protocol
+    from .openapi import openapi
+{%- if cookiecutter.include_web_ui %}
+    from .web import web
+{%- endif %}
+
     app.register_blueprint(api)
     app.register_blueprint(inference_protocol)
     app.register_blueprint(openapi)
@@ -176,7 +178,8 @@ class ModelSlot:
         return self.model
 
 
-def _ready_model() -> LoadedModel:
+def ready_model() -> LoadedModel:
+    """The model every route that predicts uses (loaded at start-up), or a 503 ApiError saying why there is none."""
     return current_app.extensions["model_slot"].ready_model()
 
 
@@ -221,18 +224,18 @@ def health():
 @api.get("/ready")
 def ready():
     """Readiness: 200 only when a verified model is loaded, so a balancer sends traffic only then."""
-    model = _ready_model()
+    model = ready_model()
     return {"status": "ready", "model": {"name": model.metadata["name"], "version": model.metadata["version"]}}
 
 
 @api.get("/model")
 def model_metadata():
-    return _ready_model().metadata
+    return ready_model().metadata
 
 
 @api.post("/predict")
 def predict_route():
-    model = _ready_model()
+    model = ready_model()
 {%- if cookiecutter.example_task == "text" %}
     limits = current_app.config
     texts = texts_from_payload(request.get_json(), limits["MAX_BATCH_ROWS"], limits["MAX_TEXT_CHARS"])

@@ -21,6 +21,7 @@ from ..models.classifier import LoadedModel, UnscorableRows, predict
 {%- if cookiecutter.enable_metrics %}
 from . import metrics
 {%- endif %}
+from .app import ready_model
 {%- if cookiecutter.example_task == "text" %}
 from .validation import ApiError, texts_from_payload
 
@@ -56,14 +57,9 @@ def _bad(message: str) -> ApiError:
     return ApiError(message, status=400)
 
 
-def _model() -> LoadedModel:
-    """The model /predict uses (loaded at start-up), or a 503 ApiError saying why there is none."""
-    return current_app.extensions["model_slot"].ready_model()
-
-
 def _is_ready() -> bool:
     try:
-        _model()
+        ready_model()
     except ApiError:
         return False
     return True
@@ -71,7 +67,7 @@ def _is_ready() -> bool:
 
 def _named_model(name: str, version: str | None) -> LoadedModel:
     """The model, if `name` and (when the path gives one) `version` are its own; a 404 otherwise."""
-    model = _model()
+    model = ready_model()
     if name != model.metadata["name"]:
         raise ApiError(f"model '{name}' not found", status=404)
     if version is not None and version != model.metadata["version"]:

@@ -18,6 +18,7 @@ from ..models.classifier import LoadedModel, UnscorableRows, predict
 {%- if cookiecutter.enable_metrics %}
 from . import metrics
 {%- endif %}
+from .app import ready_model
 from .openapi import undocumented
 {%- if cookiecutter.example_task == "text" %}
 from .validation import ApiError, texts_from_payload
@@ -40,7 +41,7 @@ web = undocumented(Blueprint("web", __name__, static_folder="static", template_f
 @web.get("/")
 def model_card():
     """The card and the form; without a model, why not (503), after looking for it again if it is time."""
-    _ready_model()
+    ready_model()
     return _page()
 
 
@@ -48,7 +49,7 @@ def model_card():
 def try_model():
     """Score the form's one example and remember it in the visitor's history, newest first."""
     _check_csrf_token()
-    model = _ready_model()
+    model = ready_model()
     example, remembered = _form_example(model)
     (label,), probabilities = predict(model, example)
     scores = probabilities[0].tolist()
@@ -76,10 +77,6 @@ def _show_unscorable(_error: UnscorableRows):
     flash("these values are too large for the model to score", "error")
 {%- endif %}
     return _page(422)
-
-
-def _ready_model() -> LoadedModel:
-    return current_app.extensions["model_slot"].ready_model()
 
 
 def _page(status: int = 200, **context: Any):
