@@ -283,7 +283,7 @@ class AccessLog:
     """Writes the one line per request of the JSON access log, in JsonFormatter's shape, at INFO.
 
     It goes straight to standard error: through `logging` (a record, the handler's lock, the
-    formatter) each line cost 25 µs, 4 % of a single-row prediction. The level is still logging's.
+    formatter) each line cost 28 µs, written directly 5 µs. The level is still logging's.
     Standard error is line-buffered, so each line leaves in one write, whole."""
 
     def __init__(self, logger: logging.Logger):
