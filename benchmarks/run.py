@@ -746,27 +746,16 @@ def build_targets(
     single, rows = json.dumps({"features": SETOSA}), batch_rows()
     text_project, text_pickle = text
     one_text = json.dumps({"text": NURSE})
+
+    def app(on: Project, name: str, module: str, body: str, **env: str) -> Target:
+        return Target(name, gunicorn_app(on, name, f"apps.{module}:app", logs, **env), "/predict", body)
+
     targets = [
-        Target("hello", gunicorn_app(project, "hello", "apps.hello:app", logs), "/predict", single),
-        Target(
-            "naive",
-            gunicorn_app(project, "naive", "apps.naive:app", logs, NAIVE_MODEL_PATH=str(pickle_path)),
-            "/predict",
-            single,
-        ),
+        app(project, "hello", "hello", single),
+        app(project, "naive", "naive", single, NAIVE_MODEL_PATH=str(pickle_path)),
         Target("ours", ours_server(project, "ours", logs), "/predict", single),
-        Target(
-            "bare-onnx",
-            gunicorn_app(project, "bare-onnx", "apps.bare_onnx:app", logs, BARE_ONNX_PATH=str(project.onnx_model)),
-            "/predict",
-            single,
-        ),
-        Target(
-            "naive-text",
-            gunicorn_app(text_project, "naive-text", "apps.naive_text:app", logs, NAIVE_MODEL_PATH=str(text_pickle)),
-            "/predict",
-            one_text,
-        ),
+        app(project, "bare-onnx", "bare_onnx", single, BARE_ONNX_PATH=str(project.onnx_model)),
+        app(text_project, "naive-text", "naive_text", one_text, NAIVE_MODEL_PATH=str(text_pickle)),
         Target("ours-text", ours_server(text_project, "ours-text", logs), "/predict", one_text),
     ]
     if mlflow_dir is not None:

@@ -14,6 +14,8 @@ from {{ cookiecutter.package_name }}.api.app import (
 
 NURSE = "Registered nurse with six years in intensive care; administered medication and managed wound care."
 ENGINEER = "Backend developer who designed REST APIs in Go and reviewed code for junior developers."
+# (instance, its class): sent twice, and once, to count predictions by class.
+TWICE, ONCE = (NURSE, "nurse"), (ENGINEER, "software_engineer")
 ONE = {"text": NURSE}
 INVALID = {"text": ""}
 TOO_MANY = {"instances": [NURSE] * 1001}
@@ -21,6 +23,8 @@ TOO_MANY = {"instances": [NURSE] * 1001}
 
 SETOSA = [5.1, 3.5, 1.4, 0.2]
 VIRGINICA = [6.7, 3.0, 5.2, 2.3]
+# (instance, its class): sent twice, and once, to count predictions by class.
+TWICE, ONCE = (SETOSA, "setosa"), (VIRGINICA, "virginica")
 ONE = {"features": SETOSA}
 INVALID = {"features": [1]}
 TOO_MANY = {"instances": [SETOSA] * 1001}
@@ -63,20 +67,13 @@ def test_a_made_up_method_is_counted_as_other(client):
 
 
 def test_predictions_are_counted_by_model_version_and_class(client, config):
+    (twice, twice_label), (once, once_label) = TWICE, ONCE
     before = scrape(client)
-{%- if cookiecutter.example_task == "text" %}
-    client.post("/predict", json={"instances": [NURSE, NURSE, ENGINEER]})
+    client.post("/predict", json={"instances": [twice, twice, once]})
     after = scrape(client)
     version = config.model.version
-    assert change(before, after, "predictions_total", model_version=version, label="nurse") == 2
-    assert change(before, after, "predictions_total", model_version=version, label="software_engineer") == 1
-{%- else %}
-    client.post("/predict", json={"instances": [SETOSA, SETOSA, VIRGINICA]})
-    after = scrape(client)
-    version = config.model.version
-    assert change(before, after, "predictions_total", model_version=version, label="setosa") == 2
-    assert change(before, after, "predictions_total", model_version=version, label="virginica") == 1
-{%- endif %}
+    assert change(before, after, "predictions_total", model_version=version, label=twice_label) == 2
+    assert change(before, after, "predictions_total", model_version=version, label=once_label) == 1
 
 
 @pytest.mark.parametrize(
