@@ -10,9 +10,13 @@ import shutil
 from pathlib import Path
 
 # A requirement only some answers need, e.g. `flask-cors>=6.0,<7  # only with enable_cors` (a yes/no
-# option) or `skl2onnx>=1.20,<2  # only with example_task=tabular` (a choice): the template keeps such
-# lines plain (no Jinja), so pip can read its requirement files unrendered.
-OPTIONAL_REQUIREMENT = re.compile(r"(?P<requirement>\S.*?)\s+# only with (?P<option>\w+)(?:=(?P<value>\S+))?")
+# option) or `skl2onnx>=1.20,<2  # only with example_task=tabular,regression` (choices): the template
+# keeps such lines plain (no Jinja), so pip can read its requirement files unrendered.
+OPTIONAL_REQUIREMENT = re.compile(r"(?P<requirement>\S.*?)\s+# only with (?P<option>\w+)(?:=(?P<values>\S+))?")
+# The template's one folder per example task: its module (task.py), its tests and any data it ships.
+TASKS = "tasks"
+# How a task module names the kinds of input and output it uses (src/<package>/schemas/<kind>.py).
+SCHEMA_IMPORT = re.compile(r"^from \.schemas\.(\w+) import", re.MULTILINE)
 
 NEXT_STEPS = """
 Created {{ cookiecutter.project_slug }}. Next:
@@ -22,6 +26,8 @@ Created {{ cookiecutter.project_slug }}. Next:
     curl -X POST localhost:8000/predict -H 'Content-Type: application/json' \\
 {%- if cookiecutter.example_task == "text" %}
          -d '{"text": "Registered nurse with six years in intensive care and wound care"}'
+{%- elif cookiecutter.example_task == "regression" %}
+         -d '{"features": [59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598, 87]}'
 {%- else %}
          -d '{"features": [5.1, 3.5, 1.4, 0.2]}'
 {%- endif %}
@@ -46,9 +52,26 @@ def keep_chosen_requirements(path: Path, answers: dict) -> None:
         optional = OPTIONAL_REQUIREMENT.fullmatch(line)
         if optional is None:
             kept.append(line)
-        elif answers[optional["option"]] == (optional["value"] or True):
+        elif optional["values"] is None and answers[optional["option"]] is True:
+            kept.append(optional["requirement"])
+        elif optional["values"] and answers[optional["option"]] in optional["values"].split(","):
             kept.append(optional["requirement"])
     path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+
+
+def choose_task(project: Path, package: str, task: str) -> None:
+    """Put the chosen task's module, tests and data in place, then drop the other tasks, and the kinds of
+    input and output (schemas/<kind>.py and the page's templates/<kind>.html) that the task does not use."""
+    chosen, source = project / TASKS / task, project / "src" / package
+    (chosen / "task.py").replace(source / "task.py")
+    (chosen / "test_task.py").replace(project / "tests" / "test_task.py")
+    if (chosen / "data").is_dir():
+        (chosen / "data").replace(project / "data")
+    remove(project, TASKS)
+    used = set(SCHEMA_IMPORT.findall((source / "task.py").read_text(encoding="utf-8")))
+    for module in sorted((source / "schemas").glob("*.py")):
+        if module.stem != "__init__" and module.stem not in used:
+            remove(project, f"src/{package}/schemas/{module.name}", f"src/{package}/api/templates/{module.stem}.html")
 
 
 def remove_docker(project: Path, package: str) -> None:
@@ -72,15 +95,10 @@ def remove_cors(project: Path) -> None:
     remove(project, "tests/test_cors.py")
 
 
-def remove_text_data(project: Path) -> None:
-    remove(project, "data")
-
-
 def remove_unchosen(project: Path, answers: dict) -> None:
     package = answers["package_name"]
     keep_chosen_requirements(project / "requirements.txt", answers)
-    if answers["example_task"] != "text":
-        remove_text_data(project)
+    choose_task(project, package, answers["example_task"])
     if not answers["include_docker"]:
         remove_docker(project, package)
     if answers["ci"] == "none":

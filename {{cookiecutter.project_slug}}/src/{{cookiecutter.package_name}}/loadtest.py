@@ -15,25 +15,14 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
-{%- if cookiecutter.example_task == "text" %}
 
-EXAMPLE_TEXT = "Registered nurse with six years in intensive care; administered medication and trained new staff."
-{%- else %}
-
-EXAMPLE_ROW = [5.1, 3.5, 1.4, 0.2]
-{%- endif %}
+from .task import EXAMPLE, INPUTS
 
 
 def run(url: str, requests: int, concurrency: int, batch: int) -> dict:
-{%- if cookiecutter.example_task == "text" %}
-    """POST `requests` predictions of `batch` texts each to `url` + /predict; return the figures."""
+    """POST `requests` predictions of `batch` items each (the task's example) to `url` + /predict; return the figures."""
     target = urlsplit(url)
-    body = json.dumps({"instances": [EXAMPLE_TEXT] * batch} if batch > 1 else {"text": EXAMPLE_TEXT})
-{%- else %}
-    """POST `requests` predictions of `batch` rows each to `url` + /predict; return the figures."""
-    target = urlsplit(url)
-    body = json.dumps({"instances": [EXAMPLE_ROW] * batch} if batch > 1 else {"features": EXAMPLE_ROW})
-{%- endif %}
+    body = json.dumps({"instances": [EXAMPLE] * batch} if batch > 1 else {INPUTS.single: EXAMPLE})
     latencies: list[float] = []
     outcomes: Counter = Counter()
     lock = threading.Lock()
@@ -76,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the service (%(default)s)")
     parser.add_argument("--requests", type=int, default=2000, help="how many requests (%(default)s)")
     parser.add_argument("--concurrency", type=int, default=8, help="threads sending them (%(default)s)")
-    parser.add_argument("--batch", type=int, default=1, help="rows per request (%(default)s)")
+    parser.add_argument("--batch", type=int, default=1, help="items per request (%(default)s)")
     args = parser.parse_args(argv)
     figures = run(args.url, args.requests, args.concurrency, args.batch)
     print(json.dumps(figures, indent=2))

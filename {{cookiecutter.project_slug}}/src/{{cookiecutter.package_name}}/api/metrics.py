@@ -7,7 +7,7 @@ sums every worker's, the dead ones' included, so counts stay right when a worker
 
 import functools
 import os
-from collections import Counter as Tally
+from collections.abc import Mapping
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -37,7 +37,9 @@ LATENCY = Histogram(
     ["route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
-PREDICTIONS = Counter("predictions_total", "Rows predicted, by model version and class", ["model_version", "label"])
+PREDICTIONS = Counter(
+    "predictions_total", "Rows predicted, by model version and class (or target)", ["model_version", "label"]
+)
 PREDICTION_ERRORS = Counter("prediction_errors_total", "Prediction requests refused, by error code", ["code"])
 MODEL_INFO = Gauge(
     "model_info", "The model being served (value 1)", ["name", "version", "trained_at"], multiprocess_mode="max"
@@ -51,9 +53,9 @@ def observe_request(route: str, method: str, status: int, seconds: float) -> Non
         latency.observe(seconds)
 
 
-def count_predictions(model_version: str, labels: list[str]) -> None:
-    """One increment per class, not per row: a 1000-row batch costs three updates, not 1000."""
-    for label, rows in Tally(labels).items():
+def count_predictions(model_version: str, tally: Mapping[str, int]) -> None:
+    """Rows by label (a class, or the target's name for a number): one update per label, not per row."""
+    for label, rows in tally.items():
         _prediction_series(model_version, label).inc(rows)
 
 

@@ -4,17 +4,11 @@ The paths come from the app's url_map, so no route can be left out by mistake: a
 entry in OPERATIONS below makes the document fail to build (and the tests fail). Only a blueprint
 of pages for people (HTML, not API) is left out, and it says so itself: `undocumented(blueprint)`.
 The request and answer
-{%- if cookiecutter.example_task == "text" %}
-schemas come from the loaded model (its class labels) and the config (the batch and text length
-limits), so the document cannot drift from what the service accepts. Built once per app, on first
-request. Without a model (server.require_model: false, not yet loaded) it describes a label as any
-string, and is built again once a model is there.
-{%- else %}
-schemas come from the loaded model (its feature names, their count and its class labels) and the
-config (the batch limit), so the document cannot drift from what the service accepts. Built once
-per app, on first request. Without a model (server.require_model: false, not yet loaded) it
-describes a row as an array of numbers of any length, and is built again once a model is there.
-{%- endif %}
+schemas come from the loaded model's input and output kinds (the task's: the same objects that
+validate requests and shape answers) and the config (the batch limit), so the document cannot drift
+from what the service accepts. Built once per app, on first request. Without a model
+(server.require_model: false, not yet loaded) it leaves an item and an answer undescribed, and is
+built again once a model is there.
 """
 
 import re
@@ -23,14 +17,9 @@ from collections.abc import Callable, Sequence
 from flask import Blueprint, Flask, current_app
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import Rule
-{%- if cookiecutter.example_task == "text" %}
 
-from .inference_protocol import OUTPUT_NAMES, TEXT_DATATYPE
-{%- else %}
-
-from .inference_protocol import NUMERIC_DATATYPES, OUTPUT_NAMES
-from .validation import MAX_MAGNITUDE
-{%- endif %}
+from ..models.model import LoadedModel
+from .serving import model_slot
 
 openapi = Blueprint("openapi", __name__)
 
@@ -45,14 +34,9 @@ V2_ERROR = "#/components/schemas/InferenceProtocolError"
 def openapi_document():
     """The document, cached on the app; rebuilt only while it still lacks the model."""
     cached = current_app.extensions.get("openapi_document")
-    model = current_app.extensions["model_slot"].model
+    model = model_slot().model
     if cached is None or (cached[0] is None and model is not None):
-{%- if cookiecutter.example_task == "text" %}
-        cached = (model, build_document(current_app, model.class_labels if model else None))
-{%- else %}
-        names, labels = (model.feature_names, model.class_labels) if model else (None, None)
-        cached = (model, build_document(current_app, names, labels))
-{%- endif %}
+        cached = (model, build_document(current_app, model))
         current_app.extensions["openapi_document"] = cached
     return cached[1]
 
@@ -74,21 +58,12 @@ def documented_rules(app: Flask) -> list[Rule]:
     rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.rpartition(".")[0] not in left_out]
     return sorted(rules, key=lambda rule: rule.rule)
 
-{%- if cookiecutter.example_task == "text" %}
 
 
-def build_document(app: Flask, class_labels: Sequence[str] | None) -> dict:
-    """The OpenAPI 3.1 document of `app`'s routes, for a model with these classes (None: unknown)."""
+def build_document(app: Flask, model: LoadedModel | None) -> dict:
+    """The OpenAPI 3.1 document of `app`'s routes, for this model (None: not loaded yet)."""
     config = app.config["SERVICE_CONFIG"]
-    schemas = _schemas(class_labels, app.config["MAX_BATCH_ROWS"], app.config["MAX_TEXT_CHARS"])
-{%- else %}
-
-
-def build_document(app: Flask, feature_names: Sequence[str] | None, class_labels: Sequence[str] | None) -> dict:
-    """The OpenAPI 3.1 document of `app`'s routes, for a model with these features and classes (None: unknown)."""
-    config = app.config["SERVICE_CONFIG"]
-    schemas = _schemas(feature_names, class_labels, app.config["MAX_BATCH_ROWS"])
-{%- endif %}
+    schemas = _schemas(model, app.config["MAX_BATCH_ROWS"])
     paths: dict[str, dict] = {}
     for rule in documented_rules(app):
         if rule.endpoint not in OPERATIONS:
@@ -108,11 +83,7 @@ def build_document(app: Flask, feature_names: Sequence[str] | None, class_labels
         "info": {
             "title": config.model.name,
             "version": config.model.version,
-{%- if cookiecutter.example_task == "text" %}
-            "description": "Generated from the running service: its routes, its limits and its loaded model's classes.",
-{%- else %}
-            "description": "Generated from the running service: its routes and its loaded model's features.",
-{%- endif %}
+            "description": "Generated from the running service: its routes, its limits and its loaded model.",
         },
         "paths": paths,
         "components": {
@@ -129,80 +100,26 @@ def build_document(app: Flask, feature_names: Sequence[str] | None, class_labels
 
 def _path_parameter(name: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[^/]+$"}}
-{%- if cookiecutter.example_task == "text" %}
 
 
-def _schemas(class_labels: Sequence[str] | None, max_rows: int, max_chars: int) -> dict:
-    text = {
-        "type": "string",
-        "minLength": 1,
-        "maxLength": max_chars,
-        "pattern": r"\S",
-        "description": "One text: a string with at least one character that is not whitespace.",
-    }
-{%- else %}
-
-
-def _schemas(feature_names: Sequence[str] | None, class_labels: Sequence[str] | None, max_rows: int) -> dict:
-    number = {"type": "number", "minimum": -MAX_MAGNITUDE, "maximum": MAX_MAGNITUDE}
-    if feature_names is None:
-        row: dict = {"type": "array", "items": number, "minItems": 1}
-    else:
-        width = len(feature_names)
-        row = {
-            "oneOf": [
-                {"type": "array", "items": number, "minItems": width, "maxItems": width},
-                {
-                    "type": "object",
-                    "properties": dict.fromkeys(feature_names, number),
-                    "required": list(feature_names),
-                    "additionalProperties": False,
-                },
-            ]
-        }
-{%- endif %}
-    label = {"type": "string", "enum": list(class_labels)} if class_labels is not None else {"type": "string"}
-    probabilities: dict = {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}}
-    if class_labels is not None:
-        probabilities.update(minItems=len(class_labels), maxItems=len(class_labels))
+def _schemas(model: LoadedModel | None, max_rows: int) -> dict:
+    """The schemas of the request and answer bodies, from the model's input and output kinds."""
+    inputs, outputs = (model.inputs, model.outputs) if model else (None, None)
+    single, noun = (inputs.single, inputs.noun) if inputs else ("features", "item")
+    item_name = inputs.schema_name if inputs else "Item"
+    item = inputs.item_schema() if inputs else {"description": f"One {noun}: described once a model is loaded."}
+    answer = outputs.answer_schema() if outputs else {"predictions": {"type": "array", "minItems": 1}}
     model_id = _object({"name": {"type": "string"}, "version": {"type": "string"}})
+    item_ref = {"$ref": f"#/components/schemas/{item_name}"}
     return {
-{%- if cookiecutter.example_task == "text" %}
-        "Text": text,
+        item_name: item,
         "PredictRequest": {
             "oneOf": [
-                _object({"text": {"$ref": "#/components/schemas/Text"}}),
-                _object(
-                    {
-                        "instances": {
-                            "type": "array",
-                            "items": {"$ref": "#/components/schemas/Text"},
-{%- else %}
-        "Row": {**row, "description": "One row: the feature values in the model's order, or keyed by feature name."},
-        "PredictRequest": {
-            "oneOf": [
-                _object({"features": {"$ref": "#/components/schemas/Row"}}),
-                _object(
-                    {
-                        "instances": {
-                            "type": "array",
-                            "items": {"$ref": "#/components/schemas/Row"},
-{%- endif %}
-                            "minItems": 1,
-                            "maxItems": max_rows,
-                        }
-                    }
-                ),
+                _object({single: item_ref}),
+                _object({"instances": {"type": "array", "items": item_ref, "minItems": 1, "maxItems": max_rows}}),
             ]
         },
-        "PredictResponse": _object(
-            {
-                "predictions": {"type": "array", "items": label, "minItems": 1},
-                "classes": {"type": "array", "items": label},
-                "probabilities": {"type": "array", "items": probabilities, "minItems": 1},
-                "model": model_id,
-            }
-        ),
+        "PredictResponse": _object({**answer, "model": model_id}),
         "ModelId": model_id,
         "Error": _object(
             {
@@ -218,71 +135,20 @@ def _schemas(feature_names: Sequence[str] | None, class_labels: Sequence[str] | 
             }
         ),
         "InferenceProtocolError": _object({"error": {"type": "string"}}),
-{%- if cookiecutter.example_task == "text" %}
-        "InferRequest": _infer_request(max_rows),
-{%- else %}
-        "InferRequest": _infer_request(number, None if feature_names is None else len(feature_names), max_rows),
-{%- endif %}
+        "InferRequest": _infer_request(model, max_rows),
     }
-{%- if cookiecutter.example_task == "text" %}
 
 
-def _infer_request(max_rows: int) -> dict:
-    """A v2 request: one tensor of texts, shape [rows] or [rows, 1]. JSON Schema cannot tie the length of
-    `data` to `shape`: a mismatch is answered 400."""
-    text = {"$ref": "#/components/schemas/Text"}
-    one_text = {"type": "array", "prefixItems": [text], "minItems": 1, "maxItems": 1}
+def _infer_request(model: LoadedModel | None, max_rows: int) -> dict:
+    """A v2 request: one tensor, whose datatype, shape and data the input kind describes."""
     tensor = {
         "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "datatype": {"const": TEXT_DATATYPE},
-            "shape": {
-                "type": "array",
-                "prefixItems": [{"type": "integer", "minimum": 1, "maximum": max_rows}, {"const": 1}],
-                "minItems": 1,
-                "maxItems": 2,
-            },
-            "data": {
-                "oneOf": [
-                    {"type": "array", "items": text, "minItems": 1},
-                    {"type": "array", "items": one_text, "minItems": 1},
-                ]
-            },
-        },
+        "properties": {"name": {"type": "string"}, **(model.inputs.v2_tensor_schema(max_rows) if model else {})},
         "required": ["datatype", "shape", "data"],
     }
-{%- else %}
-
-
-def _infer_request(number: dict, width: int | None, max_rows: int) -> dict:
-    """A v2 request: one tensor of shape [rows, width]. JSON Schema cannot tie the length of `data` to
-    `shape` (rows lists of width numbers, or rows * width numbers flat): a mismatch is answered 400."""
-    columns = {"type": "integer", "minimum": 1} if width is None else {"const": width}
-    row = {"type": "array", "items": number, "minItems": 1}
-    if width is not None:
-        row.update(minItems=width, maxItems=width)
-    tensor = {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "datatype": {"enum": list(NUMERIC_DATATYPES)},
-            "shape": {
-                "type": "array",
-                "prefixItems": [{"type": "integer", "minimum": 1, "maximum": max_rows}, columns],
-                "minItems": 2,
-                "maxItems": 2,
-            },
-            "data": {
-                "oneOf": [
-                    {"type": "array", "items": number, "minItems": 1},
-                    {"type": "array", "items": row, "minItems": 1},
-                ]
-            },
-        },
-        "required": ["datatype", "shape", "data"],
-    }
-{%- endif %}
+    outputs = {"type": "string"}
+    if model:
+        outputs = {"enum": list(model.outputs.output_names)}
     return {
         "type": "object",
         "properties": {
@@ -290,11 +156,7 @@ def _infer_request(number: dict, width: int | None, max_rows: int) -> dict:
             "inputs": {"type": "array", "items": tensor, "minItems": 1, "maxItems": 1},
             "outputs": {
                 "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"name": {"enum": list(OUTPUT_NAMES)}},
-                    "required": ["name"],
-                },
+                "items": {"type": "object", "properties": {"name": outputs}, "required": ["name"]},
             },
         },
         "required": ["inputs"],
@@ -357,13 +219,11 @@ def _model() -> dict:
             "name": {"type": "string"},
             "version": {"type": "string"},
             "feature_names": {"type": "array", "items": {"type": "string"}},
-            "feature_ranges": {
-                "type": "object",
-                "additionalProperties": _object({"min": {"type": "number"}, "max": {"type": "number"}}),
-            },
-            "class_labels": {"type": "array", "items": {"type": "string"}},
+            "target_name": {"type": "string"},
+            "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
         },
-        "required": ["name", "version", "feature_names", "class_labels"],
+        "required": ["name", "version", "feature_names", "target_name", "metrics"],
+        "description": "Also what the task's kinds record (feature ranges, class labels), and the artifacts' sha256.",
     }
     return {
         "summary": "The loaded model's metadata.",
@@ -373,25 +233,17 @@ def _model() -> dict:
 
 def _predict() -> dict:
     return {
-{%- if cookiecutter.example_task == "text" %}
-        "summary": "Predict the class of one text (text) or of a batch (instances).",
-{%- else %}
-        "summary": "Predict the class of one row (features) or of a batch (instances).",
-{%- endif %}
+        "summary": "Predict one item or a batch (instances); the request and answer schemas are the task's.",
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}}},
         },
         "responses": {
-            "200": _json({"$ref": "#/components/schemas/PredictResponse"}, "A label and probabilities per row."),
+            "200": _json({"$ref": "#/components/schemas/PredictResponse"}, "A prediction per item."),
             "400": _error("Malformed JSON."),
             "413": _error("The body or the batch is larger than the limit."),
             "415": _error("The body is not labelled application/json."),
-{%- if cookiecutter.example_task == "text" %}
-            "422": _error("The JSON is not one text or a list of texts, or a text is empty, not a string or too long."),
-{%- else %}
-            "422": _error("The JSON does not describe rows of the model's features."),
-{%- endif %}
+            "422": _error("The JSON is not one item or a batch of them as the model takes them; details name each."),
             "503": _error(NOT_READY),
             "500": _error(INTERNAL),
         },
@@ -517,11 +369,7 @@ def _v2_infer() -> dict:
         "additionalProperties": False,
     }
     return {
-{%- if cookiecutter.example_task == "text" %}
-        "summary": "Open Inference Protocol: score one tensor of texts, shape [rows] or [rows, 1].",
-{%- else %}
-        "summary": "Open Inference Protocol: score one tensor of shape [rows, features].",
-{%- endif %}
+        "summary": "Open Inference Protocol: score one tensor (GET /v2/models/{name} gives its datatype and shape).",
         "description": "A tensor whose datatype, shape or data do not fit the model is answered 400.",
         "requestBody": {
             "required": True,

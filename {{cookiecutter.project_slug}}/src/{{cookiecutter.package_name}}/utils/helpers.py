@@ -38,17 +38,6 @@ class ConfigError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
-{%- if cookiecutter.example_task == "text" %}
-    csv_path: str
-    text_column: str
-    target_column: str
-    test_size: float
-    random_state: int
-
-    def __post_init__(self):
-        _require(bool(self.csv_path), "data.csv_path", "must name a CSV file")
-{%- else %}
-    source: str
     csv_path: str | None
     feature_columns: list[str] | None
     target_column: str
@@ -56,13 +45,7 @@ class DataConfig:
     random_state: int
 
     def __post_init__(self):
-        _require(self.source in ("iris", "csv"), "data.source", "must be 'iris' or 'csv'")
-        _require(
-            self.source != "csv" or bool(self.csv_path),
-            "data.csv_path",
-            "is required when data.source is 'csv'",
-        )
-{%- endif %}
+        _require(self.csv_path is None or bool(self.csv_path), "data.csv_path", "must name a CSV file, or be null")
         _require(0 < self.test_size < 1, "data.test_size", "must be between 0 and 1")
 
 
@@ -86,9 +69,6 @@ class ServerConfig:
     port: int
     max_request_bytes: int
     max_batch_rows: int
-{%- if cookiecutter.example_task == "text" %}
-    max_text_chars: int
-{%- endif %}
     require_model: bool
     model_retry_seconds: float
     workers: int | None
@@ -114,9 +94,6 @@ class ServerConfig:
             rule = "must be '*' or an origin such as https://app.example.com (scheme, host, optional port)"
             _require(origin == "*" or CORS_ORIGIN.fullmatch(origin) is not None, f"server.cors_origins[{index}]", rule)
 {%- endif %}
-{%- if cookiecutter.example_task == "text" %}
-        _require(self.max_text_chars > 0, "server.max_text_chars", "must be positive")
-{%- endif %}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,6 +111,8 @@ class Config:
     model: ModelConfig
     server: ServerConfig
     logging: LoggingConfig
+    # Settings of the task's input kind, checked when the model loads (the text task's max_chars).
+    inputs: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         _require(
@@ -211,7 +190,9 @@ def _build(cls: type, raw: Any, prefix: str) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"config key '{section}' must be a mapping")
     hints = typing.get_type_hints(cls)
-    names = [field.name for field in dataclasses.fields(cls)]
+    fields = dataclasses.fields(cls)
+    names = [field.name for field in fields]
+    optional = {field.name for field in fields if field.default_factory is not dataclasses.MISSING}
     unknown = sorted(set(raw) - set(names))
     if unknown:
         raise ConfigError(f"unknown config key '{prefix}{unknown[0]}' (known in {section}: {', '.join(names)})")
@@ -219,6 +200,8 @@ def _build(cls: type, raw: Any, prefix: str) -> Any:
     for name in names:
         key = prefix + name
         if name not in raw:
+            if name in optional:
+                continue
             raise ConfigError(f"config key '{key}' is required")
         hint = hints[name]
         if dataclasses.is_dataclass(hint):

@@ -1,22 +1,17 @@
-"""Build, train, evaluate, save, load and run the model; nothing here knows about HTTP.
+"""Build, train, evaluate, save, load and run the task's model; nothing here knows about HTTP.
 
-Two artifacts are written, and a JSON metadata file beside them records what was trained,
-on what, and the sha256 of each; loading checks every sha256 before it reads anything.
+What the model is (its steps, its data, what it takes and answers) is the task's (`task.py`);
+this module does the same for any task. Two artifacts are written, and a JSON metadata file beside
+them records what was trained, on what, and the sha256 of each; loading checks every sha256 and
+the metadata's fields before it uses anything.
 - `model.skops`: the fitted scikit-learn Pipeline, with skops rather than pickle (loading a
   pickle runs whatever code it names; skops refuses every type not on a trusted list).
-{%- if cookiecutter.example_task == "text" %}
-- `model.onnx`: an ONNX copy, which onnxruntime serves when the metadata vouches for one. The
-  text Pipeline is saved without: skl2onnx's TfidfVectorizer needs the en_US.UTF-8 locale, and
-  tokenizes and scores (in float32) differently enough that its probabilities differed from
-  scikit-learn's by up to 0.014 on the sample data, so scikit-learn serves it.
-scikit-learn and skops are imported only where training or the scikit-learn runtime needs them.
-{%- else %}
-- `model.onnx`: the same Pipeline exported to ONNX, kept only if it predicts exactly as the
-  Pipeline on the held-out data. ONNX holds no code, and onnxruntime answers one row some
-  30 times faster than scikit-learn's per-call checks allow, so it serves by default.
-scikit-learn, skops and skl2onnx are imported only where training or the scikit-learn
-runtime needs them, so a server running ONNX starts without importing them.
-{%- endif %}
+- `model.onnx`: the same Pipeline exported to ONNX, kept only if it predicts as the Pipeline does
+  on the held-out data (within the output kind's tolerance). ONNX holds no code, and onnxruntime
+  answers one row some 20 times faster than scikit-learn's per-call checks allow, so it serves by
+  default. A task whose Pipeline skl2onnx cannot reproduce says so (`task.ONNX_EXPORT`).
+scikit-learn, skops and skl2onnx are imported only where training or the scikit-learn runtime
+needs them, so a server running ONNX starts without importing them.
 """
 
 from __future__ import annotations
@@ -25,9 +20,7 @@ import dataclasses
 import functools
 import hashlib
 import json
-{%- if cookiecutter.example_task != "text" %}
 import logging
-{%- endif %}
 import os
 import platform
 import tempfile
@@ -38,91 +31,66 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import task
+from ..schemas import Inputs, Outputs
+
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
     from ..data.data_loader import Dataset
 
-{%- if cookiecutter.example_task != "text" %}
-
-# Probabilities of the ONNX copy may differ from scikit-learn's by rounding only.
-ONNX_TOLERANCE = 1e-9
-
 log = logging.getLogger(__name__)
-{%- endif %}
 
 
 class ModelError(RuntimeError):
     """The model artifact cannot be trusted or used."""
 
 
-class UnscorableRows(ValueError):  # noqa: N818 - named for what the caller is told
-    """Finite rows whose values are too large for the model: their probabilities overflowed."""
-
-    def __init__(self, rows: list[int]):
-        super().__init__(f"row {rows[0]}: values too large for the model to score (its probabilities overflow)")
-        self.rows = rows
-
-
 @dataclasses.dataclass(frozen=True)
 class LoadedModel:
-    """A verified model: its metadata, and the function that scores rows with the chosen runtime."""
+    """A verified model: its metadata, what it takes and answers (the task's kinds, read from the metadata),
+    and the function that scores rows with the chosen runtime."""
 
     metadata: dict[str, Any]
-    probabilities: Callable[[np.ndarray], np.ndarray]
+    scores: Callable[[np.ndarray], np.ndarray]
     runtime: str
+    inputs: Inputs
+    outputs: Outputs
 
     @property
-    def feature_names(self) -> list[str]:
-        return self.metadata["feature_names"]
+    def name(self) -> str:
+        return self.metadata["name"]
 
     @property
-    def class_labels(self) -> list[str]:
-        return self.metadata["class_labels"]
+    def version(self) -> str:
+        return self.metadata["version"]
 
-    @functools.cached_property
-    def label_array(self) -> np.ndarray:
-        return np.array(self.class_labels, dtype=object)
+    def predict(self, features: np.ndarray) -> Any:
+        """The answer for rows the inputs have validated, in the output kind's terms."""
+        return self.outputs.predict(self.scores(features))
 
     def warm_up(self) -> None:
         """Make the runtime ready in this process (raises ModelError if it cannot be)."""
-        warm_up = getattr(self.probabilities, "warm_up", None)
+        warm_up = getattr(self.scores, "warm_up", None)
         if warm_up:
             warm_up()
-{%- if cookiecutter.example_task == "text" %}
 
 
 def build_pipeline(hyperparameters: Mapping[str, Any]) -> Pipeline:
-    """TF-IDF word weights, then logistic regression, each step's hyper-parameters from the config."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
+    """The task's steps, each made with its hyper-parameters from the config (model.hyperparameters.<step>)."""
     from sklearn.pipeline import Pipeline
 
-    steps = {"tfidf": TfidfVectorizer, "classify": LogisticRegression}
+    steps = task.pipeline_steps()
     unknown = sorted(set(hyperparameters) - set(steps))
     if unknown:
-        raise ModelError(f"unknown step(s) {', '.join(unknown)} in the hyper-parameters (steps: tfidf, classify)")
-    return Pipeline([(name, _configured(step, hyperparameters.get(name, {}))) for name, step in steps.items()])
-{%- else %}
-
-
-def build_pipeline(hyperparameters: Mapping[str, Any]) -> Pipeline:
-    """Scaling then logistic regression, with hyper-parameters from the config."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    return Pipeline(
-        [
-            ("scale", StandardScaler()),
-            ("classify", _configured(LogisticRegression, hyperparameters)),
-        ]
-    )
-{%- endif %}
+        raise ModelError(f"unknown step(s) {', '.join(unknown)} in the hyper-parameters (steps: {', '.join(steps)})")
+    return Pipeline([(name, _configured(step, hyperparameters.get(name) or {})) for name, step in steps.items()])
 
 
 def _configured(estimator: type, hyperparameters: Mapping[str, Any]) -> Any:
     """`estimator` made with the config's hyper-parameters; YAML has no tuples, so lists become tuples."""
+    if not isinstance(hyperparameters, Mapping):
+        raise ModelError(f"the hyper-parameters of {estimator.__name__} must be a mapping of names to values")
     unknown = sorted(set(hyperparameters) - set(estimator().get_params()))
     if unknown:
         raise ModelError(f"unknown hyper-parameter(s) {', '.join(unknown)} for {estimator.__name__}")
@@ -131,35 +99,21 @@ def _configured(estimator: type, hyperparameters: Mapping[str, Any]) -> Any:
 
 
 def train(pipeline: Pipeline, data: Dataset) -> Pipeline:
-    return pipeline.fit(data.features, data.labels)
+    return pipeline.fit(data.features, data.targets)
 
 
 def evaluate(estimator: Pipeline, data: Dataset) -> dict[str, float]:
-    """Scores on held-out data: accuracy, and macro F1 so that a small class counts as much as a big one."""
-    from sklearn.metrics import accuracy_score, f1_score
-
-    predicted = estimator.predict(data.features)
-    return {
-        "accuracy": round(float(accuracy_score(data.labels, predicted)), 4),
-        "f1_macro": round(float(f1_score(data.labels, predicted, average="macro")), 4),
-    }
+    """The output kind's scores on held-out data (accuracy and macro F1 for classes, MAE, RMSE and R² for values)."""
+    return task.OUTPUTS.evaluate(estimator, data)
 
 
 def describe(
     estimator: Pipeline, *, name: str, version: str, train_data: Dataset, metrics: Mapping[str, float]
 ) -> dict[str, Any]:
-{%- if cookiecutter.example_task == "text" %}
-    """The metadata saved beside the artifacts (save_model adds their sha256)."""
+    """The metadata saved beside the artifacts (save_model adds their sha256): what was trained, with what,
+    on what, and what the task's kinds need to read it back (feature names and ranges, class labels)."""
     import sklearn
     import skops
-{%- else %}
-    """The metadata saved beside the artifacts (save_model adds their sha256). Each feature's range in the
-    training data tells a person trying the model which values it has seen."""
-    import sklearn
-    import skops
-
-    lows, highs = train_data.features.min(axis=0).tolist(), train_data.features.max(axis=0).tolist()
-{%- endif %}
 
     return {
         "name": name,
@@ -168,45 +122,37 @@ def describe(
         "python_version": platform.python_version(),
         "sklearn_version": sklearn.__version__,
         "skops_version": skops.__version__,
-        "feature_names": list(train_data.feature_names),
-{%- if cookiecutter.example_task != "text" %}
-        "feature_ranges": {
-            name: {"min": low, "max": high}
-            for name, low, high in zip(train_data.feature_names, lows, highs, strict=True)
-        },
-{%- endif %}
-        "class_labels": [str(label) for label in estimator.classes_],
-{%- if cookiecutter.example_task == "text" %}
+        **task.INPUTS.describe(train_data),
+        "target_name": train_data.target_name,
+        **task.OUTPUTS.describe(estimator),
         "hyperparameters": {name: step.get_params() for name, step in estimator.steps},
-{%- else %}
-        "hyperparameters": estimator.named_steps["classify"].get_params(),
-{%- endif %}
         "metrics": dict(metrics),
-        "training_rows": len(train_data.labels),
+        "training_rows": len(train_data.targets),
         "training_data_sha256": train_data.fingerprint(),
     }
-{%- if cookiecutter.example_task != "text" %}
 
 
 def export_onnx(estimator: Pipeline, held_out: Dataset) -> bytes | None:
-    """The Pipeline as ONNX (float64, so nothing is lost to rounding), or None if it cannot be
-    converted or its copy does not predict as the Pipeline does on the held-out rows."""
+    """The Pipeline as ONNX (float64, so nothing is lost to rounding), or None if the task has none, it
+    cannot be converted, or its copy does not predict as the Pipeline does on the held-out rows."""
+    if not task.ONNX_EXPORT:
+        return None
     from skl2onnx import to_onnx
 
-    classifier = estimator.steps[-1][1]
+    outputs = task.OUTPUTS
     try:
-        exported = to_onnx(estimator, held_out.features[:1], options={id(classifier): {"zipmap": False}})
+        exported = to_onnx(estimator, held_out.features[:1], options=outputs.onnx_options(estimator))
     except Exception as error:  # skl2onnx raises many kinds for what it cannot convert
         log.warning("no ONNX export, scikit-learn will serve", extra={"reason": str(error)})
         return None
     data = exported.SerializeToString()
-    exported_scores = OnnxScorer(data, "the ONNX export")(held_out.features)
-    difference = np.abs(exported_scores - estimator.predict_proba(held_out.features)).max()
-    if difference > ONNX_TOLERANCE:
-        log.warning("ONNX export disagrees with scikit-learn, dropped", extra={"difference": float(difference)})
+    exported_scores = OnnxScorer(data, "the ONNX export", outputs.onnx_output)(held_out.features)
+    expected = getattr(estimator, outputs.sklearn_method)(held_out.features)
+    difference = float(np.abs(exported_scores.reshape(expected.shape) - expected).max())
+    if difference > outputs.onnx_tolerance:
+        log.warning("ONNX export disagrees with scikit-learn, dropped", extra={"difference": difference})
         return None
     return data
-{%- endif %}
 
 
 def metadata_path(artifact_path: Path) -> Path:
@@ -255,22 +201,32 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def load_model(artifact_path: Path, trusted_types: list[str], runtime: str = "onnx") -> LoadedModel:
-    """Verify every artifact's sha256, then load the one the runtime needs.
+def load_model(
+    artifact_path: Path, trusted_types: list[str], runtime: str = "onnx", input_settings: Mapping[str, Any] | None = None
+) -> LoadedModel:
+    """Verify every artifact's sha256 and the metadata's fields, then load the one the runtime needs.
 
-    "onnx" falls back to scikit-learn when the model has no ONNX copy (skl2onnx could not convert it).
+    "onnx" falls back to scikit-learn when the model has no ONNX copy (the task has none, or skl2onnx
+    could not convert it). `input_settings` are the config's `inputs` (the text task's length limit).
     """
     artifact_path = Path(artifact_path)
     data = _read_artifact(artifact_path)
     metadata = _read_metadata(metadata_path(artifact_path))
     _check_sha256(artifact_path, data, metadata["artifact_sha256"])
+    try:
+        inputs = task.INPUTS.from_metadata(metadata, input_settings or {})
+        outputs = task.OUTPUTS.from_metadata(metadata)
+    except ValueError as error:
+        raise ModelError(f"{metadata_path(artifact_path)}: {error}") from None
+    kinds = {"inputs": inputs, "outputs": outputs}
     if metadata.get("onnx_sha256"):
         onnx = _read_artifact(onnx_path(artifact_path))
         _check_sha256(onnx_path(artifact_path), onnx, metadata["onnx_sha256"])
         if runtime == "onnx":
-            return LoadedModel(metadata, OnnxScorer(onnx, onnx_path(artifact_path)), "onnx")
+            return LoadedModel(metadata, OnnxScorer(onnx, onnx_path(artifact_path), outputs.onnx_output), "onnx", **kinds)
     estimator = _load_skops(artifact_path, data, metadata, trusted_types)
-    return LoadedModel(metadata, functools.partial(_sklearn_scores, estimator), "sklearn")
+    scores = functools.partial(_sklearn_scores, getattr(estimator, outputs.sklearn_method))
+    return LoadedModel(metadata, scores, "sklearn", **kinds)
 
 
 def _read_metadata(path: Path) -> dict[str, Any]:
@@ -320,25 +276,25 @@ def _load_skops(path: Path, data: bytes, metadata: dict[str, Any], trusted_types
         raise ModelError(f"{path}: not a readable skops artifact ({error})") from None
 
 
-def _sklearn_scores(estimator: Pipeline, features: np.ndarray) -> np.ndarray:
+def _sklearn_scores(method: Callable[[Any], np.ndarray], features: np.ndarray) -> np.ndarray:
     import sklearn
 
     # The API has already validated the rows, and fitting validated the Pipeline's parameters: skip
     # scikit-learn's own checks of both (a fifth of a call's time for one text).
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        return estimator.predict_proba(features)
+        return method(features)
 
 
 class OnnxScorer:
-    """Rows -> class probabilities with onnxruntime, one session per process.
+    """Rows -> the model's scores with onnxruntime, one session per process.
 
     The session is made in the process that scores, on first use or on `warm_up()`: onnxruntime
     must not even be imported before gunicorn forks its workers (a forked worker then hangs when
     it exits, so every SIGTERM would wait out the graceful timeout).
     """
 
-    def __init__(self, data: bytes, source: object):
-        self._data, self._source = data, source
+    def __init__(self, data: bytes, source: object, output: str):
+        self._data, self._source, self._output = data, source, output
         self._session: Any = None
         self._owner_pid = 0
 
@@ -356,25 +312,11 @@ class OnnxScorer:
         except Exception as error:  # onnxruntime raises its own exception types
             raise ModelError(f"{self._source}: not a loadable ONNX model ({error})") from None
         (self._input_name,) = [node.name for node in self._session.get_inputs()]
+        if self._output not in [node.name for node in self._session.get_outputs()]:
+            raise ModelError(f"{self._source}: the ONNX model has no output named {self._output!r}")
         self._run_options = onnxruntime.RunOptions()  # made once: without it, each run makes its own (5 µs)
         self._owner_pid = os.getpid()
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
         self.warm_up()
-        return self._session.run(["probabilities"], {self._input_name: features}, self._run_options)[0]
-
-
-def predict(model: LoadedModel, features: np.ndarray) -> tuple[list[str], np.ndarray]:
-{%- if cookiecutter.example_task == "text" %}
-    """Labels, and a rows x classes array of probabilities in `class_labels` order, for texts the API has validated.
-{%- else %}
-    """Labels, and a rows x classes array of probabilities in `class_labels` order, for rows validated as finite.
-{%- endif %}
-
-    The probabilities stay an array (C-ordered float64, as orjson wants it): the API's JSON encoder
-    writes it as it is, which for 1000 rows saves the 160 µs that turning it into lists costs."""
-    probabilities = np.ascontiguousarray(model.probabilities(features), dtype=np.float64)
-    unscorable = ~np.isfinite(probabilities).all(axis=1)
-    if unscorable.any():
-        raise UnscorableRows(np.flatnonzero(unscorable).tolist())
-    return model.label_array[probabilities.argmax(axis=1)].tolist(), probabilities
+        return self._session.run([self._output], {self._input_name: features}, self._run_options)[0]

@@ -1,0 +1,63 @@
+"""The API's one error shape, {"error": {"code", "message", "request_id"[, "details"]}}, for every error.
+
+Every API answer, errors included, is JSON; a traceback only ever reaches the log.
+"""
+
+import logging
+
+from flask import Flask, Response, current_app, g, jsonify{% if cookiecutter.enable_metrics %}, request{% endif %}
+from werkzeug.exceptions import HTTPException
+
+from ..errors import ApiError
+{%- if cookiecutter.enable_metrics %}
+from . import metrics
+{%- endif %}
+
+ERROR_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def error_response(status: int, code: str, message: str, details: list | None = None) -> tuple[Response, int]:
+    """The one error shape of the API."""
+    error = {"code": code, "message": message, "request_id": g.get("request_id")}
+{%- if cookiecutter.enable_metrics %}
+    if request.endpoint == "api.predict_route":
+        metrics.PREDICTION_ERRORS.labels(code).inc()
+{%- endif %}
+    if details:
+        error["details"] = details
+    return jsonify(error=error), status
+
+
+def _api_error(error: ApiError):
+    return error_response(error.status, error.code, error.message, error.details)
+
+
+def _http_error(error: HTTPException):
+    status = error.code or 500
+    message = error.description or error.name
+    if status == 413:
+        message = f"the request body is larger than the limit of {current_app.config['MAX_CONTENT_LENGTH']} bytes"
+    response, _ = error_response(status, ERROR_CODES.get(status, "http_error"), message)
+    response.headers.extend((name, value) for name, value in error.get_headers() if name.lower() != "content-type")
+    return response, status
+
+
+def _unexpected_error(error: Exception):
+    log.error("unhandled error", exc_info=error, extra={"request_id": g.get("request_id")})
+    return error_response(
+        500, "internal_error", "the server could not answer this request; quote the request_id when reporting it"
+    )

@@ -1,0 +1,107 @@
+"""The model the app serves, and the one function every route predicts with.
+
+Like the `db.py` of Flask's tutorial, this is the app's resource: `init_app` loads the model once
+into the app, `ready_model()` hands it to a request (or a 503 saying why there is none) and
+`predict()` is the whole path from a request's items to an answer, shared by POST /predict, /v2 and
+the page, so that all three accept, answer and count alike.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from flask import Flask, current_app
+
+from ..errors import ApiError
+from ..models.model import LoadedModel, ModelError, load_model
+from ..schemas import Inputs
+from ..utils.helpers import Config
+{%- if cookiecutter.enable_metrics %}
+from . import metrics
+{%- endif %}
+
+log = logging.getLogger(__name__)
+
+
+class ModelSlot:
+    """The app's one model, loaded at start-up and then only read.
+
+    Without a model the service either refuses to start (server.require_model) or starts
+    unready and looks for the artifact again, at most every server.model_retry_seconds.
+    """
+
+    def __init__(self, config: Config):
+        self._model_config = config.model
+        self._input_settings = config.inputs
+        self._retry_seconds = config.server.model_retry_seconds
+        self._tried_at = float("-inf")
+        self.model: LoadedModel | None = None
+        self.problem = ""
+        self._try_load()
+        if self.model is None and config.server.require_model:
+            raise ModelError(self.problem)
+
+    def _try_load(self) -> None:
+        self._tried_at = time.monotonic()
+        try:
+            model = self._model_config
+            self.model = load_model(model.artifact_path, model.trusted_types, model.runtime, self._input_settings)
+        except ModelError as error:
+            self.problem = str(error)
+            log.error("no model loaded", extra={"reason": self.problem})
+            return
+        metadata = self.model.metadata
+{%- if cookiecutter.enable_metrics %}
+        metrics.MODEL_INFO.labels(metadata["name"], metadata["version"], metadata["created_at"]).set(1)
+{%- endif %}
+        log.info(
+            "model loaded",
+            extra={"model": metadata["name"], "version": metadata["version"], "runtime": self.model.runtime},
+        )
+
+    def warm_up(self) -> None:
+        """Ready the runtime in this process: gunicorn calls it in each worker, after the fork."""
+        if self.model is not None:
+            self.model.warm_up()
+
+    def ready_model(self) -> LoadedModel:
+        """The model, or a 503 ApiError saying why there is none."""
+        if self.model is None and time.monotonic() - self._tried_at >= self._retry_seconds:
+            self._try_load()
+        if self.model is None:
+            raise ApiError(self.problem, status=503, code="model_not_ready")
+        return self.model
+
+
+def init_app(app: Flask, config: Config) -> None:
+    """Load the model into `app` (refusing to start without one when server.require_model says so)."""
+    app.extensions["model_slot"] = ModelSlot(config)
+
+
+def model_slot() -> ModelSlot:
+    return current_app.extensions["model_slot"]
+
+
+def ready_model() -> LoadedModel:
+    """The model every route that predicts uses (loaded at start-up), or a 503 ApiError saying why there is none."""
+    return model_slot().ready_model()
+
+
+class Scored(NamedTuple):
+    model: LoadedModel
+    features: np.ndarray  # as validated
+    prediction: Any  # in the terms of the model's output kind, which turns it into an answer
+
+
+def predict(items_of: Callable[[Inputs], list]) -> Scored:
+    """Ready model -> the request's items (`items_of`, as the route reads them) -> validated -> scored -> counted."""
+    model = ready_model()
+    features = model.inputs.validate(items_of(model.inputs), current_app.config["MAX_BATCH_ROWS"])
+    prediction = model.predict(features)
+{%- if cookiecutter.enable_metrics %}
+    metrics.count_predictions(model.version, model.outputs.tally(prediction))
+{%- endif %}
+    return Scored(model, features, prediction)
