@@ -61,7 +61,8 @@ def keep_chosen_requirements(path: Path, answers: dict) -> None:
 
 def choose_task(project: Path, package: str, task: str) -> None:
     """Put the chosen task's module, tests and data in place, then drop the other tasks, and the kinds of
-    input and output (schemas/<kind>.py and the page's templates/<kind>.html) that the task does not use."""
+    input and output that the task does not use: schemas/<kind>.py, its tests/test_<kind>.py and the
+    page's templates/<kind>.html."""
     chosen, source = project / TASKS / task, project / "src" / package
     (chosen / "task.py").replace(source / "task.py")
     (chosen / "test_task.py").replace(project / "tests" / "test_task.py")
@@ -71,7 +72,9 @@ def choose_task(project: Path, package: str, task: str) -> None:
     used = set(SCHEMA_IMPORT.findall((source / "task.py").read_text(encoding="utf-8")))
     for module in sorted((source / "schemas").glob("*.py")):
         if module.stem != "__init__" and module.stem not in used:
-            remove(project, f"src/{package}/schemas/{module.name}", f"src/{package}/api/templates/{module.stem}.html")
+            kind = module.stem
+            remove(project, f"src/{package}/schemas/{kind}.py", f"src/{package}/api/templates/{kind}.html")
+            remove(project, f"tests/test_{kind}.py")
 
 
 def remove_docker(project: Path, package: str) -> None:

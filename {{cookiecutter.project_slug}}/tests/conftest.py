@@ -1,4 +1,8 @@
-"""Shared fixtures: one small real model trained per test session, and apps built around it."""
+"""Shared fixtures: one small real model trained per test session, apps built around it, and the task's example.
+
+The tests outside test_task.py ask the task (task.py) for what they send, so they hold for any task;
+test_task.py holds what is true of this task only.
+"""
 
 import argparse
 import shutil
@@ -9,6 +13,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from {{ cookiecutter.package_name }} import (
+    task,
+)
 from {{ cookiecutter.package_name }}.api.app import (
     create_app,
 )
@@ -20,12 +27,8 @@ from {{ cookiecutter.package_name }}.utils.helpers import (
 )
 
 CONFIG_PATH = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
-{%- if cookiecutter.example_task == "text" %}
-# The text model is saved without an ONNX copy (models/classifier.py says why).
-ARTIFACT_SUFFIXES = (".skops", ".json")
-{%- else %}
-ARTIFACT_SUFFIXES = (".skops", ".onnx", ".json")
-{%- endif %}
+# What training writes: the artifact, its metadata, and the ONNX copy when the task has one.
+ARTIFACT_SUFFIXES = (".skops", ".json", *([".onnx"] if task.ONNX_EXPORT else []))
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +68,18 @@ def copy_model(config):
     return copy
 
 
+@pytest.fixture(scope="session")
+def example():
+    """One item as a request carries it: the task's example (a row of numbers, a text, ...)."""
+    return task.EXAMPLE
+
+
+@pytest.fixture(scope="session")
+def one(example):
+    """The body of a request for the example alone, e.g. {"features": [...]}."""
+    return {task.INPUTS.single: example}
+
+
 @pytest.fixture
 def app(config):
     return create_app(config)
@@ -73,6 +88,12 @@ def app(config):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def model(app):
+    """The model the app loaded, with its input and output kinds."""
+    return app.extensions["model_slot"].model
 
 
 @pytest.fixture
@@ -91,3 +112,21 @@ def dead_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def assert_error():
+    """assert_error(response, status, code) -> the error body, after checking what every error must be:
+    one JSON shape, naming its request, never carrying a traceback."""
+    return check_error
+
+
+def check_error(response, status, code):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.is_json
+    error = response.get_json()["error"]
+    assert error["code"] == code
+    assert error["message"]
+    assert error["request_id"] == response.headers["X-Request-ID"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    return error
