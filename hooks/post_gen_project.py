@@ -52,11 +52,14 @@ def keep_chosen_requirements(path: Path, answers: dict) -> None:
         optional = OPTIONAL_REQUIREMENT.fullmatch(line)
         if optional is None:
             kept.append(line)
-        elif optional["values"] is None and answers[optional["option"]] is True:
-            kept.append(optional["requirement"])
-        elif optional["values"] and answers[optional["option"]] in optional["values"].split(","):
+        elif _chosen(answers[optional["option"]], optional["values"]):
             kept.append(optional["requirement"])
     path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+
+
+def _chosen(answer: object, values: str | None) -> bool:
+    """A yes/no option is chosen when yes; a choice when it is one of the listed values."""
+    return answer is True if values is None else answer in values.split(",")
 
 
 def choose_task(project: Path, package: str, task: str) -> None:

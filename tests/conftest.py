@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from cookiecutter.main import cookiecutter
 
-from .matrix import PROJECT_NAMES, TEMPLATE
+from .matrix import TEMPLATE
 
 JSON = {"Content-Type": "application/json"}
-# The text example task, under a name that fits it.
-TEXT_ANSWERS = {"example_task": "text", "project_name": PROJECT_NAMES["text"]}
+# The other example tasks (their project names follow the task).
+TEXT_ANSWERS = {"example_task": "text"}
+REGRESSION_ANSWERS = {"example_task": "regression"}
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +40,11 @@ def default_project(render, tmp_path_factory):
 @pytest.fixture(scope="session")
 def text_project(render, tmp_path_factory):
     return render(tmp_path_factory.mktemp("text"), **TEXT_ANSWERS)
+
+
+@pytest.fixture(scope="session")
+def regression_project(render, tmp_path_factory):
+    return render(tmp_path_factory.mktemp("regression"), **REGRESSION_ANSWERS)
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +108,12 @@ def installed_project(render, tmp_path_factory):
 def installed_text_project(render, tmp_path_factory):
     """A text render, installed and trained."""
     return install(render(tmp_path_factory.mktemp("installed-text"), **TEXT_ANSWERS))
+
+
+@pytest.fixture(scope="session")
+def installed_regression_project(render, tmp_path_factory):
+    """A regression render, installed and trained."""
+    return install(render(tmp_path_factory.mktemp("installed-regression"), **REGRESSION_ANSWERS))
 
 
 def env_prefix(project: Path) -> str:
@@ -196,7 +208,7 @@ def pytest_collection_modifyitems(items):
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
     for item in items:
-        for installed in ("installed_project", "installed_text_project"):
+        for installed in ("installed_project", "installed_text_project", "installed_regression_project"):
             if installed in item.fixturenames:
                 item.add_marker(pytest.mark.xdist_group(installed))
                 break

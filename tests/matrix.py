@@ -28,8 +28,14 @@ SHORT_NAMES = {
     "include_docker": "docker",
     "ci": "ci",
 }
-# The text task is rendered under a name that fits it (as tests/conftest.py's TEXT_ANSWERS).
-PROJECT_NAMES = {"tabular": "Iris Classifier Service", "text": "Resume Screener"}
+# The default project name follows the example task (cookiecutter.json asks for the task first).
+PROJECT_NAMES = {
+    "tabular": "Iris Classifier Service",
+    "text": "Resume Screener",
+    "regression": "Diabetes Progression Service",
+}
+# The kinds of input and output (src/<package>/schemas/<kind>.py) each task uses; the others are not rendered.
+TASK_KINDS = {"tabular": ("numbers", "classes"), "text": ("texts", "classes"), "regression": ("numbers", "values")}
 # Every yes/no option, and ci, at its "everything" and at its "nothing".
 ALL_ON = {"include_web_ui": True, "enable_metrics": True, "enable_cors": True, "include_docker": True, "ci": "github"}
 ALL_OFF = {name: False if value is True else "none" for name, value in ALL_ON.items()}
@@ -49,36 +55,41 @@ COMMON_FILES = {
     "src/{package}/__init__.py",
     "src/{package}/__main__.py",
     "src/{package}/cli.py",
+    "src/{package}/errors.py",
     "src/{package}/loadtest.py",
+    "src/{package}/task.py",
     "src/{package}/api/__init__.py",
     "src/{package}/api/app.py",
+    "src/{package}/api/errors.py",
+    "src/{package}/api/extensions.py",
     "src/{package}/api/inference_protocol.py",
     "src/{package}/api/openapi.py",
-    "src/{package}/api/validation.py",
+    "src/{package}/api/routes.py",
+    "src/{package}/api/serving.py",
     "src/{package}/data/__init__.py",
     "src/{package}/data/data_loader.py",
     "src/{package}/models/__init__.py",
-    "src/{package}/models/classifier.py",
+    "src/{package}/models/model.py",
+    "src/{package}/schemas/__init__.py",
     "src/{package}/utils/__init__.py",
     "src/{package}/utils/helpers.py",
     "tests/conftest.py",
     "tests/test_api.py",
-    "tests/test_classifier.py",
     "tests/test_cli.py",
     "tests/test_data_loader.py",
     "tests/test_helpers.py",
     "tests/test_inference_protocol.py",
+    "tests/test_model.py",
     "tests/test_openapi.py",
     "tests/test_serving.py",
+    "tests/test_task.py",
 }
 # (option, value) -> the files that answer adds, and a pattern nothing may match when it is not chosen
 # (case-insensitive, over every rendered file and name).
 CHOICES = {
-    ("example_task", "tabular"): (set(), r"\b(?:iris|setosa|versicolor|virginica|sepal\w*|petal\w*|feature_columns)\b"),
-    ("example_task", "text"): (
-        {"data/README.md", "data/resumes.csv"},
-        r"\b(?:resumes?|max_text_chars|text_column|texts_from_payload|nurse)\b",
-    ),
+    ("example_task", "tabular"): (set(), r"\b(?:iris|setosa|versicolor|virginica|sepal\w*|petal\w*)\b"),
+    ("example_task", "text"): ({"data/README.md", "data/resumes.csv"}, r"\b(?:resumes?|nurse|max_chars|tfidf\w*)\b"),
+    ("example_task", "regression"): (set(), r"\b(?:diabetes|progression|ridge|bmi|rmse)\b"),
     ("include_docker", True): (
         {".dockerignore", "Dockerfile", "src/{package}/healthcheck.py", "tests/test_healthcheck.py"},
         r"docker|healthcheck",
@@ -106,15 +117,14 @@ CHOICES = {
 
 
 def answers_of(overrides: dict) -> dict:
-    """A combination's every option, the defaults filling in what it does not set, and a fitting project name."""
+    """A combination's every option, the defaults filling in what it does not set (the name follows the task)."""
     unknown = set(overrides) - set(OPTIONS)
     assert not unknown, f"not options of cookiecutter.json: {unknown}"
-    answers = {**DEFAULTS, **overrides}
-    return {**answers, "project_name": PROJECT_NAMES[answers["example_task"]]}
+    return {**DEFAULTS, **overrides}
 
 
 def package_of(answers: dict) -> str:
-    return answers["project_name"].lower().replace(" ", "_")
+    return PROJECT_NAMES[answers["example_task"]].lower().replace(" ", "_")
 
 
 def combination_id(answers: dict) -> str:
@@ -131,6 +141,10 @@ def expected_files(answers: dict) -> set[str]:
     for (option, value), (added, _) in CHOICES.items():
         if answers[option] == value:
             files |= added
+    for kind in TASK_KINDS[answers["example_task"]]:
+        files |= {f"src/{{package}}/schemas/{kind}.py", f"tests/test_{kind}.py"}
+        if answers["include_web_ui"]:
+            files.add(f"src/{{package}}/api/templates/{kind}.html")
     return {name.format(package=package_of(answers)) for name in files}
 
 

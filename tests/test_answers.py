@@ -66,6 +66,6 @@ def test_an_invalid_answer_is_refused_by_name_and_leaves_nothing(render, tmp_pat
 
 
 def test_an_unknown_example_task_is_refused_before_anything_is_written(render, tmp_path):
-    with pytest.raises(ValueError, match=r"the choices are \['tabular', 'text'\]"):
+    with pytest.raises(ValueError, match=r"the choices are \['tabular', 'text', 'regression'\]"):
         render(tmp_path, example_task="images")
     assert list(tmp_path.iterdir()) == []

@@ -1,7 +1,7 @@
 """The rendered service, installed as its README says, started with the Docker image's exact CMD
 on a free 127.0.0.1 port, then attacked: documented answers, a corpus of bad requests, bounded
-load, a worker killed mid-load, SIGTERM mid-load, and a tampered model. A text render's service
-is started the same way and must answer its documented predictions and errors."""
+load, a worker killed mid-load, SIGTERM mid-load, and a tampered model. A text render's service and a
+regression render's are started the same way and must answer their documented predictions and errors."""
 
 import hashlib
 import http.client
@@ -37,6 +37,13 @@ def docker_healthcheck(project: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def text_server(installed_text_project):
     running = Server(installed_text_project, server__workers=2).wait_ready()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def regression_server(installed_regression_project):
+    running = Server(installed_regression_project, server__workers=2).wait_ready()
     yield running
     running.stop()
 
@@ -88,7 +95,9 @@ checks.positive_data_acceptance.enabled = false
 """
 
 
-@pytest.mark.parametrize("served", ["server", "text_server"], ids=["default", "text"])
+@pytest.mark.parametrize(
+    "served", ["server", "text_server", "regression_server"], ids=["default", "text", "regression"]
+)
 def test_schemathesis_finds_the_live_server_true_to_its_openapi_document(served, request, tmp_path):
     server = request.getfixturevalue(served)
     config = tmp_path / "schemathesis.toml"
@@ -270,3 +279,28 @@ def test_a_text_projects_server_answers_its_documented_predictions_and_errors(te
     outcomes = Counter(load(text_server.port, total=200, clients=8, body={"text": nurse}).values())
     assert outcomes == {"ok": 200}
     assert "Traceback" not in text_server.output()
+
+
+def test_a_regression_projects_server_answers_numbers_and_refuses_bad_rows(regression_server):
+    """The generated README's example patient, a batch, the v2 FP64 output, and the rows it must refuse."""
+    patient = [59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598, 87]
+    status, _, body = request(regression_server.port, "POST", "/predict", {"features": patient})
+    assert status == 200
+    (value,) = body["predictions"]
+    assert isinstance(value, float)
+    assert 25 <= value <= 346  # inside the diabetes data's target range
+    status, _, body = request(regression_server.port, "POST", "/predict", {"instances": [patient] * 3})
+    assert (status, body["predictions"]) == (200, [value] * 3)
+    tensor = {"name": "input-0", "shape": [1, 10], "datatype": "FP64", "data": patient}
+    path = "/v2/models/diabetes-progression-service/infer"
+    status, _, body = request(regression_server.port, "POST", path, {"inputs": [tensor]})
+    assert (status, body["outputs"]) == (
+        200,
+        [{"name": "prediction", "shape": [1], "datatype": "FP64", "data": [value]}],
+    )
+    for bad in ({"features": patient[:9]}, {"features": [True, *patient[1:]]}, {"instances": [patient, None]}):
+        status, _, body = request(regression_server.port, "POST", "/predict", bad)
+        assert (status, body["error"]["code"]) == (422, "invalid_input"), bad
+    outcomes = Counter(load(regression_server.port, total=200, clients=8, body={"features": patient}).values())
+    assert outcomes == {"ok": 200}
+    assert "Traceback" not in regression_server.output()

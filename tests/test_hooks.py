@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from .matrix import ALL_OFF, ALL_ON, DEFAULTS, TEMPLATE
+from .matrix import ALL_OFF, ALL_ON, DEFAULTS, TASK_KINDS, TEMPLATE
 
 
 def load_hook(name):
@@ -30,9 +30,9 @@ def test_optional_requirements_are_kept_unmarked_or_dropped(tmp_path):
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(
         "# run time\nflask<4\nflask-cors<7  # only with enable_cors\nprometheus-client<1  # only with enable_metrics\n"
-        "skl2onnx<2  # only with example_task=tabular\nnltk<4  # only with example_task=text\n"
+        "skl2onnx<2  # only with example_task=tabular,regression\nnltk<4  # only with example_task=text\n"
     )
-    answers = {"enable_cors": False, "enable_metrics": True, "example_task": "tabular"}
+    answers = {"enable_cors": False, "enable_metrics": True, "example_task": "regression"}
     post_gen.keep_chosen_requirements(requirements, answers)
     assert requirements.read_text() == "# run time\nflask<4\nprometheus-client<1\nskl2onnx<2\n"
 
@@ -56,7 +56,6 @@ def remaining(root):
 
 
 OPTIONAL_FILES = [
-    "data/resumes.csv",
     "Dockerfile",
     ".dockerignore",
     ".github/workflows/ci.yml",
@@ -71,20 +70,63 @@ OPTIONAL_FILES = [
     "tests/test_metrics.py",
     "tests/test_cors.py",
 ]
+KINDS = sorted({kind for kinds in TASK_KINDS.values() for kind in kinds})
+
+
+def make_tasks(root):
+    """The template's tasks/ folder, and every kind's module, tests and page template, as small stand-ins."""
+    for task, kinds in TASK_KINDS.items():
+        (root / "tasks" / task).mkdir(parents=True)
+        imports = "".join(f"from .schemas.{kind} import {kind.title()}\n" for kind in kinds)
+        (root / "tasks" / task / "task.py").write_text(f'"""The {task} task."""\n\n{imports}')
+        (root / "tasks" / task / "test_task.py").write_text(f'"""The {task} task\'s tests."""\n')
+    (root / "tasks" / "text" / "data").mkdir()
+    (root / "tasks" / "text" / "data" / "resumes.csv").write_text("text,label\n")
+    make_project(
+        root,
+        [
+            "src/iris_classifier_service/schemas/__init__.py",
+            *(f"src/iris_classifier_service/schemas/{kind}.py" for kind in KINDS),
+            *(f"src/iris_classifier_service/api/templates/{kind}.html" for kind in KINDS),
+            *(f"tests/test_{kind}.py" for kind in KINDS),
+        ],
+    )
+    return root
+
+
+def task_files(task, web=True):
+    """What a render keeps of the tasks: the chosen module and tests, its kinds, and (text) the sample data."""
+    kinds = TASK_KINDS[task]
+    return [
+        *(["data/resumes.csv"] if task == "text" else []),
+        "src/iris_classifier_service/schemas/__init__.py",
+        *(f"src/iris_classifier_service/schemas/{kind}.py" for kind in kinds),
+        *(f"src/iris_classifier_service/api/templates/{kind}.html" for kind in kinds if web),
+        "src/iris_classifier_service/task.py",
+        *(f"tests/test_{kind}.py" for kind in kinds),
+        "tests/test_task.py",
+    ]
 
 
 def test_everything_off_removes_every_optional_file(tmp_path):
-    project = make_project(tmp_path, ["requirements.txt", "README.md", *OPTIONAL_FILES])
+    project = make_project(make_tasks(tmp_path), ["requirements.txt", "README.md", *OPTIONAL_FILES])
     post_gen.remove_unchosen(project, {**ANSWERS, **ALL_OFF, "example_task": "tabular"})
-    assert remaining(project) == ["README.md", "requirements.txt"]
+    assert remaining(project) == sorted(["README.md", "requirements.txt", *task_files("tabular", web=False)])
     assert (project / "requirements.txt").read_text() == "flask\n"
 
 
-def test_everything_on_removes_nothing(tmp_path):
-    project = make_project(tmp_path, ["requirements.txt", *OPTIONAL_FILES])
+def test_everything_on_removes_nothing_optional(tmp_path):
+    project = make_project(make_tasks(tmp_path), ["requirements.txt", *OPTIONAL_FILES])
     post_gen.remove_unchosen(project, {**ANSWERS, **ALL_ON, "example_task": "text"})
-    assert remaining(project) == sorted(["requirements.txt", *OPTIONAL_FILES])
+    assert remaining(project) == sorted(["requirements.txt", *OPTIONAL_FILES, *task_files("text")])
     assert (project / "requirements.txt").read_text() == "flask\nprometheus-client\n"
+
+
+@pytest.mark.parametrize("task", TASK_KINDS)
+def test_the_chosen_task_takes_its_place_with_only_the_kinds_it_imports(tmp_path, task):
+    post_gen.choose_task(make_tasks(tmp_path), "iris_classifier_service", task)
+    assert remaining(tmp_path) == sorted(task_files(task))
+    assert (tmp_path / "src/iris_classifier_service/task.py").read_text().startswith(f'"""The {task} task."""')
 
 
 def test_removing_a_file_the_template_lacks_fails_loudly(tmp_path):

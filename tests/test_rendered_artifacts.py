@@ -33,11 +33,13 @@ def workflows(*projects):
     return rendered + sorted((TEMPLATE / ".github" / "workflows").glob("*.yml"))
 
 
-# Both example tasks' renders, for the checks whose files differ between them.
-BOTH_RENDERS = pytest.mark.parametrize("rendered", ["default_project", "text_project"], ids=["default", "text"])
+# Every example task's render, for the checks whose files differ between them.
+EVERY_TASK = pytest.mark.parametrize(
+    "rendered", ["default_project", "text_project", "regression_project"], ids=["default", "text", "regression"]
+)
 
 
-@BOTH_RENDERS
+@EVERY_TASK
 def test_hadolint_finds_nothing_in_the_dockerfile(rendered, request, run_in):
     result = run_in(request.getfixturevalue(rendered), "hadolint", "Dockerfile")
     assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
@@ -51,13 +53,13 @@ def test_the_image_runs_the_service_as_a_non_root_user_with_a_stdlib_healthcheck
     assert 'CMD ["python", "-m", "iris_classifier_service.healthcheck"]' in " ".join(lines)
 
 
-def test_every_workflow_matches_the_github_schema(default_project, text_project, run_in):
+def test_every_workflow_matches_the_github_schema(default_project, text_project, regression_project, run_in):
     result = run_in(
         TEMPLATE,
         "check-jsonschema",
         "--builtin-schema",
         "vendor.github-workflows",
-        *map(str, workflows(default_project, text_project)),
+        *map(str, workflows(default_project, text_project, regression_project)),
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -68,8 +70,11 @@ def test_dependabot_files_match_their_schema(default_project, run_in):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_zizmor_finds_nothing_in_any_workflow(default_project, text_project, run_in):
-    files = [*workflows(default_project, text_project), default_project / ".github" / "dependabot.yml"]
+def test_zizmor_finds_nothing_in_any_workflow(default_project, text_project, regression_project, run_in):
+    files = [
+        *workflows(default_project, text_project, regression_project),
+        default_project / ".github" / "dependabot.yml",
+    ]
     result = run_in(TEMPLATE, "zizmor", "--offline", *map(str, files))
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -84,7 +89,7 @@ def test_every_yaml_file_parses(default_project):
         assert yaml.safe_load(path.read_text(encoding="utf-8")) is not None, path
 
 
-@BOTH_RENDERS
+@EVERY_TASK
 def test_the_pre_commit_hooks_pass_when_run_directly(rendered, request, run_in, tmp_path):
     project = request.getfixturevalue(rendered)
     config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())

@@ -146,7 +146,11 @@ def export_onnx(estimator: Pipeline, held_out: Dataset) -> bytes | None:
         log.warning("no ONNX export, scikit-learn will serve", extra={"reason": str(error)})
         return None
     data = exported.SerializeToString()
-    exported_scores = OnnxScorer(data, "the ONNX export", outputs.onnx_output)(held_out.features)
+    try:
+        exported_scores = OnnxScorer(data, "the ONNX export", outputs.onnx_output)(held_out.features)
+    except ModelError as error:  # converted, but onnxruntime cannot run it (e.g. float64 tree ensembles)
+        log.warning("ONNX export does not run, scikit-learn will serve", extra={"reason": str(error)})
+        return None
     expected = getattr(estimator, outputs.sklearn_method)(held_out.features)
     difference = float(np.abs(exported_scores.reshape(expected.shape) - expected).max())
     if difference > outputs.onnx_tolerance:
