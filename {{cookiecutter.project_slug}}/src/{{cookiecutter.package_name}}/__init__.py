@@ -1,1 +1,1 @@
-"""Train a scikit-learn classifier and serve its predictions with Flask."""
+"""Train a scikit-learn model from configuration and serve its predictions with Flask."""
