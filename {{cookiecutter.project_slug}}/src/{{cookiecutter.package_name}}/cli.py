@@ -45,9 +45,7 @@ def predict_command(config: Config, args: argparse.Namespace) -> None:
     with args.output.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow([*model.inputs.csv_header(), *model.outputs.csv_header()])
-        for given, answered in zip(
-            model.inputs.csv_cells(features), model.outputs.csv_cells(prediction), strict=True
-        ):
+        for given, answered in zip(model.inputs.csv_cells(features), model.outputs.csv_cells(prediction), strict=True):
             writer.writerow([*given, *answered])
     print(f"wrote {len(features)} predictions to {args.output}")
 

@@ -20,7 +20,7 @@ from .task import EXAMPLE, INPUTS
 
 
 def run(url: str, requests: int, concurrency: int, batch: int) -> dict:
-    """POST `requests` predictions of `batch` items each (the task's example) to `url` + /predict; return the figures."""
+    """POST `requests` predictions of `batch` items (the task's example) each to `url`/predict; return the figures."""
     target = urlsplit(url)
     body = json.dumps({"instances": [EXAMPLE] * batch} if batch > 1 else {INPUTS.single: EXAMPLE})
     latencies: list[float] = []

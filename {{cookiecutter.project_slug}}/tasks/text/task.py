@@ -6,7 +6,7 @@ estimator's steps, what a request carries (texts) and what the answer holds (a c
 probabilities). Replace it with your own model here: README.md, "Bring your own model", shows how.
 """
 
-from .data.data_loader import Dataset, DataError, read_training_csv
+from .data.data_loader import DataError, Dataset, read_training_csv
 from .schemas.classes import Classes
 from .schemas.texts import Texts
 from .utils.helpers import DataConfig

@@ -59,7 +59,6 @@ def documented_rules(app: Flask) -> list[Rule]:
     return sorted(rules, key=lambda rule: rule.rule)
 
 
-
 def build_document(app: Flask, model: LoadedModel | None) -> dict:
     """The OpenAPI 3.1 document of `app`'s routes, for this model (None: not loaded yet)."""
     config = app.config["SERVICE_CONFIG"]

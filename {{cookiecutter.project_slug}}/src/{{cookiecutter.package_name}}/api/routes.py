@@ -10,9 +10,8 @@ import re
 import time
 import uuid
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response{% if cookiecutter.enable_metrics %}, current_app{% endif %}, g, jsonify, request
 {%- if cookiecutter.enable_metrics %}
-from flask import current_app
 from werkzeug.exceptions import NotFound
 {%- endif %}
 

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
-
 from flask import Flask, current_app
 
 from ..errors import ApiError

@@ -206,7 +206,10 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def load_model(
-    artifact_path: Path, trusted_types: list[str], runtime: str = "onnx", input_settings: Mapping[str, Any] | None = None
+    artifact_path: Path,
+    trusted_types: list[str],
+    runtime: str = "onnx",
+    input_settings: Mapping[str, Any] | None = None,
 ) -> LoadedModel:
     """Verify every artifact's sha256 and the metadata's fields, then load the one the runtime needs.
 
@@ -227,7 +230,9 @@ def load_model(
         onnx = _read_artifact(onnx_path(artifact_path))
         _check_sha256(onnx_path(artifact_path), onnx, metadata["onnx_sha256"])
         if runtime == "onnx":
-            return LoadedModel(metadata, OnnxScorer(onnx, onnx_path(artifact_path), outputs.onnx_output), "onnx", **kinds)
+            return LoadedModel(
+                metadata, OnnxScorer(onnx, onnx_path(artifact_path), outputs.onnx_output), "onnx", **kinds
+            )
     estimator = _load_skops(artifact_path, data, metadata, trusted_types)
     scores = functools.partial(_sklearn_scores, getattr(estimator, outputs.sklearn_method))
     return LoadedModel(metadata, scores, "sklearn", **kinds)

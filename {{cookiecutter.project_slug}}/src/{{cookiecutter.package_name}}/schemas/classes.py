@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data.data_loader import Dataset, DataError, Rows, filled_column
+from ..data.data_loader import DataError, Dataset, Rows, filled_column
 from ..errors import ApiError
 
 

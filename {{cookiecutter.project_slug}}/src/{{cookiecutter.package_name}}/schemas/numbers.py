@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..data.data_loader import Dataset, Rows, numeric_columns, read_rows
+from ..data.data_loader import Dataset, numeric_columns, read_rows
 from ..errors import json_type
-from . import protocol_error, check_batch_size, items_of, refuse, v2_tensor
+from . import check_batch_size, items_of, protocol_error, refuse, v2_tensor
 
 # The largest magnitude a feature may have: far beyond any real measurement, and far enough below the
 # float range (1.8e308) that scaling a row and weighing it cannot overflow to Infinity.
@@ -119,10 +119,14 @@ class NumberRows:
         tensor = v2_tensor(inputs, f"[rows, {width}]")
         datatype, shape, data = tensor.get("datatype"), tensor.get("shape"), tensor.get("data")
         if datatype not in V2_DATATYPES:
-            raise protocol_error(f"unsupported datatype {datatype!r}: the model takes numbers ({', '.join(V2_DATATYPES)})")
+            raise protocol_error(
+                f"unsupported datatype {datatype!r}: the model takes numbers ({', '.join(V2_DATATYPES)})"
+            )
         fits = isinstance(shape, list) and [type(size) for size in shape] == [int, int] and shape[0] > 0
         if not fits or shape[1] != width:
-            raise protocol_error(f"shape {shape!r} does not fit the model's input: it must be [rows, {width}], rows at least 1")
+            raise protocol_error(
+                f"shape {shape!r} does not fit the model's input: it must be [rows, {width}], rows at least 1"
+            )
         if not isinstance(data, list):
             raise protocol_error('"data" must be a list, nested by the shape or flat in row-major order')
         rows, columns = shape

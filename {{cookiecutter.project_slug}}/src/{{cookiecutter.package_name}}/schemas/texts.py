@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from ..data.data_loader import Dataset, Rows, filled_column, read_rows
+from ..data.data_loader import DataError, Dataset, Rows, filled_column, read_rows
 from ..errors import json_type
-from . import protocol_error, check_batch_size, items_of, refuse, v2_tensor
+from . import check_batch_size, items_of, protocol_error, refuse, v2_tensor
 
 V2_DATATYPE = "BYTES"  # the protocol's name for strings
 # The page's history keeps only a text's start: all of the session must fit a cookie (about 4 KB).
@@ -55,7 +55,7 @@ class Texts:
     def read_columns(path: Path, header: list[str], rows: Rows, names: list[str]) -> np.ndarray:
         """The one text column, every row filled, as an array of strings."""
         if len(names) != 1:
-            raise ValueError(f"{path}: the text task reads exactly one text column, not {len(names)}: {names}")
+            raise DataError(f"{path}: the text task reads exactly one text column, not {len(names)}: {names}")
         return np.array(filled_column(path, header, rows, names[0], "text", "text"), dtype=object)
 
     def read_csv(self, path: Path) -> np.ndarray:
@@ -119,7 +119,9 @@ class Texts:
             raise protocol_error(f"unsupported datatype {datatype!r}: the model takes text ({V2_DATATYPE})")
         fits = isinstance(shape, list) and [type(size) for size in shape] in ([int], [int, int]) and shape[0] > 0
         if not fits or shape[1:] not in ([], [1]):
-            raise protocol_error(f"shape {shape!r} does not fit the model's input: it must be [rows] or [rows, 1], rows at least 1")
+            raise protocol_error(
+                f"shape {shape!r} does not fit the model's input: it must be [rows] or [rows, 1], rows at least 1"
+            )
         if not isinstance(data, list):
             raise protocol_error('"data" must be a list of strings, flat or nested by the shape')
         if len(data) != shape[0]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data.data_loader import Dataset, DataError, Rows, numeric_columns
+from ..data.data_loader import DataError, Dataset, Rows, numeric_columns
 from ..errors import ApiError
 
 # The answer's values are rounded to this many decimals in the page and the CLI, never in the API.
@@ -104,7 +104,9 @@ class Values:
         return [{"name": "prediction", "datatype": "FP64", "shape": [-1]}]
 
     def v2_outputs(self, prediction: np.ndarray) -> dict[str, dict]:
-        return {"prediction": {"name": "prediction", "shape": [len(prediction)], "datatype": "FP64", "data": prediction}}
+        return {
+            "prediction": {"name": "prediction", "shape": [len(prediction)], "datatype": "FP64", "data": prediction}
+        }
 
     def csv_header(self) -> list[str]:
         return ["prediction"]
