@@ -1,10 +1,19 @@
+"""The command line for any task: train, predict a CSV, and the errors that exit 2 naming their cause."""
+
 import csv
+import json
 
 import pytest
 import yaml
 
+from {{ cookiecutter.package_name }} import (
+    task,
+)
 from {{ cookiecutter.package_name }}.cli import (
     main,
+)
+from {{ cookiecutter.package_name }}.models.model import (
+    load_model,
 )
 
 
@@ -18,81 +27,120 @@ def config_file(tmp_path, config_path):
     return path
 
 
-def test_train_saves_artifact_and_metadata(config_file, capsys):
-    assert main(["--config", str(config_file), "train"]) == 0
-    assert (config_file.parent / "model.skops").exists()
-    assert (config_file.parent / "model.json").exists()
-    assert "accuracy" in capsys.readouterr().out
+@pytest.fixture
+def cli(config_file):
+    """cli(*args) runs the command line with the temporary config; its exit status."""
+
+    def run(*args):
+        return main(["--config", str(config_file), *map(str, args)])
+
+    return run
 
 
-def test_train_if_missing_keeps_an_existing_model(config_file, capsys):
-    main(["--config", str(config_file), "train"])
+@pytest.fixture
+def trained(cli, make_config, config_file):
+    """The model `train` saved, loaded as `predict` loads it."""
+    assert cli("train") == 0
+    config = make_config(model={"artifact_path": str(config_file.parent / "model.skops")})
+    return load_model(config.model.artifact_path, config.model.trusted_types, config.model.runtime, config.inputs)
+
+
+def test_train_saves_the_artifacts_and_reports_the_metrics(cli, config_file, capsys):
+    assert cli("train") == 0
+    metadata = json.loads((config_file.parent / "model.json").read_text())
+    suffixes = [".skops", *([".onnx"] if task.ONNX_EXPORT else [])]
+    assert all((config_file.parent / f"model{suffix}").exists() for suffix in suffixes)
+    out = capsys.readouterr().out
+    assert ("with ONNX copy" if task.ONNX_EXPORT else "without ONNX copy") in out
+    assert all(name in out for name in metadata["metrics"])
+
+
+def test_train_if_missing_keeps_an_existing_model(cli, config_file, capsys):
+    cli("train")
     before = (config_file.parent / "model.skops").stat().st_mtime_ns
-    assert main(["--config", str(config_file), "train", "--if-missing"]) == 0
+    assert cli("train", "--if-missing") == 0
     assert (config_file.parent / "model.skops").stat().st_mtime_ns == before
     assert "kept" in capsys.readouterr().out
-{%- if cookiecutter.example_task == "text" %}
 
 
-def test_predict_writes_a_prediction_per_row(config_file, tmp_path):
-    main(["--config", str(config_file), "train"])
+def test_predict_writes_each_row_with_the_models_answer(cli, trained, example, tmp_path, capsys):
+    """The input's columns may come in any order, among others; the output has the model's columns, then its answer."""
+    features = trained.inputs.validate([example, example], 2)
+    header, cells = trained.inputs.csv_header(), trained.inputs.csv_cells(features)
     source, target = tmp_path / "in.csv", tmp_path / "out.csv"
-    source.write_text(
-        'id,text\n1,"Registered nurse in intensive care, wound care and medication"\n'
-        "2,Backend developer who designed REST APIs and reviewed code\n"
-    )
-    assert main(["--config", str(config_file), "predict", "--input", str(source), "--output", str(target)]) == 0
-    rows = list(csv.DictReader(target.open()))
-    assert [row["prediction"] for row in rows] == ["nurse", "software_engineer"]
-    assert rows[0]["text"].startswith("Registered nurse")
-    assert float(rows[0]["probability_nurse"]) > 0.5
-{%- else %}
+    with source.open("w", newline="", encoding="utf-8") as file:
+        rows = ([index, *reversed(row)] for index, row in enumerate(cells))
+        csv.writer(file).writerows([["id", *reversed(header)], *rows])
+    assert cli("predict", "--input", source, "--output", target) == 0
+    answers = trained.outputs.csv_cells(trained.predict(features))
+    with target.open(newline="", encoding="utf-8") as file:
+        written = list(csv.reader(file))
+    assert written[0] == [*header, *trained.outputs.csv_header()]
+    assert written[1:] == [[*map(str, given), *map(str, answer)] for given, answer in zip(cells, answers, strict=True)]
+    assert "wrote 2 predictions" in capsys.readouterr().out
 
 
-def test_predict_writes_a_prediction_per_row(config_file, tmp_path):
-    main(["--config", str(config_file), "train"])
-    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
-    source.write_text("petal_width,sepal_length,sepal_width,petal_length\n0.2,5.1,3.5,1.4\n2.3,6.7,3.0,5.2\n")
-    assert main(["--config", str(config_file), "predict", "--input", str(source), "--output", str(target)]) == 0
-    rows = list(csv.DictReader(target.open()))
-    assert [row["prediction"] for row in rows] == ["setosa", "virginica"]
-    assert float(rows[0]["probability_setosa"]) > 0.9
-{%- endif %}
-
-
-@pytest.mark.parametrize(
-    ("args", "problem"),
-    [
-        (["train"], "unknown config key"),
-        (["predict", "--input", "in.csv", "--output", "out.csv"], "unknown config key"),
-    ],
-)
-def test_a_bad_config_exits_2_with_the_key(tmp_path, capsys, args, problem):
+@pytest.mark.parametrize("args", [["train"], ["predict", "--input", "in.csv", "--output", "out.csv"]])
+def test_a_bad_config_exits_2_with_the_key(tmp_path, capsys, args):
     path = tmp_path / "config.yaml"
     path.write_text("colour: red\n")
     assert main(["--config", str(path), *args]) == 2
+    assert "error: unknown config key 'colour'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "problem"),
+    [
+        ("data", {"csv_path": "absent.csv"}, "absent.csv: file does not exist"),
+        ("model", {"hyperparameters": {"no_such_step": {}}}, "unknown step(s) no_such_step"),
+    ],
+)
+def test_train_with_unusable_settings_exits_2_naming_the_problem(tmp_path, config_file, capsys, key, value, problem):
+    settings = yaml.safe_load(config_file.read_text())
+    settings[key].update(value)
+    config_file.write_text(yaml.safe_dump(settings))
+    assert main(["--config", str(config_file), "train"]) == 2
     assert problem in capsys.readouterr().err
+    assert not (tmp_path / "model.skops").exists()
 
 
-def test_predict_without_a_model_exits_2_naming_the_file(config_file, tmp_path, capsys):
-    args = ["--config", str(config_file), "predict", "--input", "in.csv", "--output", str(tmp_path / "out.csv")]
-    assert main(args) == 2
+def test_predict_without_a_model_exits_2_naming_the_file(cli, tmp_path, capsys):
+    assert cli("predict", "--input", "in.csv", "--output", tmp_path / "out.csv") == 2
     assert "model.skops: file does not exist" in capsys.readouterr().err
     assert not (tmp_path / "out.csv").exists()
 
 
-def test_predict_with_a_bad_input_file_exits_2(config_file, tmp_path, capsys):
-    main(["--config", str(config_file), "train"])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [(None, "in.csv: file does not exist"), ("", "in.csv: file is empty")],
+    ids=["absent", "empty"],
+)
+def test_predict_with_an_unreadable_input_file_exits_2_naming_it(cli, trained, tmp_path, capsys, text, problem):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    if text is not None:
+        source.write_text(text)
+    assert cli("predict", "--input", source, "--output", target) == 2
+    assert problem in capsys.readouterr().err
+    assert not target.exists()
+
+
+def test_predict_without_the_models_columns_exits_2_naming_them(cli, trained, tmp_path, capsys):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text("unrelated\n1\n")
+    assert cli("predict", "--input", source, "--output", target) == 2
+    err = capsys.readouterr().err
+    assert "missing" in err
+    assert all(name in err for name in trained.inputs.feature_names)
+    assert not target.exists()
+
+
+def test_predict_into_a_folder_that_does_not_exist_exits_2(cli, trained, example, tmp_path, capsys):
     source = tmp_path / "in.csv"
-{%- if cookiecutter.example_task == "text" %}
-    source.write_text("resume\nRegistered nurse\n")
-    assert main(["--config", str(config_file), "predict", "--input", str(source), "--output", "out.csv"]) == 2
-    assert "text column 'text' is missing" in capsys.readouterr().err
-{%- else %}
-    source.write_text("sepal_length\n5.1\n")
-    assert main(["--config", str(config_file), "predict", "--input", str(source), "--output", "out.csv"]) == 2
-    assert "missing column(s) sepal_width" in capsys.readouterr().err
-{%- endif %}
+    with source.open("w", newline="", encoding="utf-8") as file:
+        rows = trained.inputs.csv_cells(trained.inputs.validate([example], 1))
+        csv.writer(file).writerows([trained.inputs.csv_header(), *rows])
+    assert cli("predict", "--input", source, "--output", tmp_path / "nowhere" / "out.csv") == 2
+    assert "No such file or directory" in capsys.readouterr().err
 
 
 def test_a_missing_command_is_a_usage_error(capsys):

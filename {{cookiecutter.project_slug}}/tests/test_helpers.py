@@ -3,7 +3,11 @@ import json
 import logging
 
 import pytest
+import yaml
 
+from {{ cookiecutter.package_name }} import (
+    task,
+)
 from {{ cookiecutter.package_name }}.utils.helpers import (
     ENV_PREFIX,
     LOG_TIME_FORMAT,
@@ -17,32 +21,28 @@ from {{ cookiecutter.package_name }}.utils.helpers import (
 
 def test_the_shipped_config_loads(make_config):
     config = make_config()
-{%- if cookiecutter.example_task == "text" %}
-    assert config.data.csv_path == "data/resumes.csv"
-{%- else %}
-    assert config.data.source == "iris"
-{%- endif %}
     assert config.server.port == 8000
     assert config.model.artifact_path.endswith(".skops")
+    assert 0 < config.data.test_size < 1
+
+
+def test_the_shipped_hyperparameters_are_sections_of_the_tasks_steps(make_config):
+    """model.hyperparameters has one section per step of the task's Pipeline, by the step's name."""
+    assert set(make_config().model.hyperparameters) <= set(task.pipeline_steps())
 
 
 def test_environment_overrides_a_key_with_its_yaml_type(make_config):
     config = make_config(env={f"{ENV_PREFIX}SERVER__PORT": "9001", f"{ENV_PREFIX}SERVER__REQUIRE_MODEL": "false"})
     assert config.server.port == 9001
     assert config.server.require_model is False
-{%- if cookiecutter.example_task == "text" %}
 
 
 def test_environment_names_match_keys_whatever_their_case(make_config):
-    config = make_config(env={f"{ENV_PREFIX}MODEL__HYPERPARAMETERS__CLASSIFY__C": "0.25"})
-    assert config.model.hyperparameters["classify"]["C"] == 0.25
-{%- else %}
-
-
-def test_environment_names_match_keys_whatever_their_case(make_config):
-    config = make_config(env={f"{ENV_PREFIX}MODEL__HYPERPARAMETERS__C": "0.25"})
-    assert config.model.hyperparameters["C"] == 0.25
-{%- endif %}
+    """e.g. <PACKAGE>__MODEL__HYPERPARAMETERS__<STEP>__<PARAM> sets one hyper-parameter of one step."""
+    step, settings = next(iter(make_config().model.hyperparameters.items()))
+    parameter = next(iter(settings))
+    name = f"{ENV_PREFIX}MODEL__HYPERPARAMETERS__{step.upper()}__{parameter.upper()}"
+    assert make_config(env={name: "0.25"}).model.hyperparameters[step][parameter] == 0.25
 
 
 def test_environment_without_the_prefix_is_ignored(make_config):
@@ -54,29 +54,32 @@ def test_load_config_reads_the_process_environment_by_default(monkeypatch, confi
     assert load_config(config_path).logging.level == "DEBUG"
 
 
+def test_a_null_csv_path_means_the_tasks_own_data(make_config):
+    """The config accepts it for any task; a task without bundled data refuses it when it loads (test_task.py)."""
+    assert make_config(data={"csv_path": None}).data.csv_path is None
+
+
 @pytest.mark.parametrize(
     ("env", "overrides", "named"),
     [
-        ({f"{ENV_PREFIX}SERVER__PROT": "1"}, {}, "SERVER__PROT"),
-        ({f"{ENV_PREFIX}SERVER__PORT": "[unclosed"}, {}, "SERVER__PORT"),
+        ({f"{ENV_PREFIX}SERVER__PROT": "1"}, {}, "SERVER__PROT names no config key"),
+        ({f"{ENV_PREFIX}MODEL__HYPERPARAMETERS__NO_SUCH_STEP__C": "1"}, {}, "NO_SUCH_STEP__C names no config key"),
+        ({f"{ENV_PREFIX}SERVER__PORT": "[unclosed"}, {}, "SERVER__PORT is not a valid YAML value"),
         ({f"{ENV_PREFIX}SERVER__PORT": "eighty"}, {}, "'server.port' must be of type int"),
         ({}, {"server": {"port": True}}, "'server.port' must be of type int"),
         ({}, {"server": {"port": 70000}}, "'server.port' must be between"),
         ({}, {"server": {"colour": "red"}}, "unknown config key 'server.colour'"),
         ({}, {"server": "everywhere"}, "'server' must be a mapping"),
-{%- if cookiecutter.example_task == "text" %}
-        ({}, {"data": {"csv_path": ""}}, "'data.csv_path' must name a CSV file"),
-        ({}, {"data": {"test_size": 1.5}}, "'data.test_size' must be between 0 and 1"),
-        ({}, {"data": {"text_column": 2}}, "'data.text_column' must be of type str"),
-        ({}, {"server": {"max_text_chars": 0}}, "'server.max_text_chars' must be positive"),
-{%- else %}
-        ({}, {"data": {"source": "csv"}}, "'data.csv_path' is required"),
-        ({}, {"data": {"source": "sql"}}, "'data.source' must be 'iris' or 'csv'"),
+        ({}, {"data": {"source": "csv"}}, "unknown config key 'data.source'"),
+        ({}, {"data": {"csv_path": ""}}, "'data.csv_path' must name a CSV file, or be null"),
         ({}, {"data": {"test_size": 1.5}}, "'data.test_size' must be between 0 and 1"),
         ({}, {"data": {"feature_columns": ["a", 2]}}, "'data.feature_columns[1]' must be of type str"),
-{%- endif %}
+        ({}, {"data": {"target_column": 2}}, "'data.target_column' must be of type str"),
         ({}, {"model": {"trusted_types": "numpy.float64"}}, "'model.trusted_types' must be of type list"),
         ({}, {"model": {"artifact_path": "model.pkl"}}, "'model.artifact_path' must end in .skops"),
+        ({}, {"model": {"runtime": "torch"}}, "'model.runtime' must be 'onnx' or 'sklearn'"),
+        ({}, {"model": {"hyperparameters": ["C"]}}, "'model.hyperparameters' must be of type dict"),
+        ({}, {"inputs": "many"}, "'inputs' must be of type dict"),
         ({}, {"logging": {"level": "LOUD"}}, "'logging.level' must be one of"),
         ({}, {"environment": "staging"}, "'environment' must be"),
     ],
@@ -91,6 +94,19 @@ def test_a_missing_key_is_named(tmp_path, config_path):
     path.write_text(config_path.read_text().replace("  max_batch_rows: 1000\n", ""))
     with pytest.raises(ConfigError, match=r"'server.max_batch_rows' is required"):
         load_config(path, env={})
+
+
+def test_the_inputs_section_is_optional(tmp_path, config_path):
+    """Only an input kind with settings (a text's length limit) needs it; the kind checks them when the model loads."""
+    settings = yaml.safe_load(config_path.read_text())
+    settings.pop("inputs", None)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(settings))
+    assert load_config(path, env={}).inputs == {}
+
+
+def test_input_settings_reach_the_config_as_written(make_config):
+    assert make_config(inputs={"anything": [1, 2]}).inputs["anything"] == [1, 2]
 
 
 @pytest.mark.parametrize(
