@@ -103,7 +103,7 @@ def train(pipeline: Pipeline, data: Dataset) -> Pipeline:
 
 
 def evaluate(estimator: Pipeline, data: Dataset) -> dict[str, float]:
-    """The output kind's scores on held-out data (accuracy and macro F1 for classes, MAE, RMSE and R² for values)."""
+    """The output kind's scores on held-out data (schemas/<kind>.py, `evaluate`, says which and why)."""
     return task.OUTPUTS.evaluate(estimator, data)
 
 
@@ -214,7 +214,7 @@ def load_model(
     """Verify every artifact's sha256 and the metadata's fields, then load the one the runtime needs.
 
     "onnx" falls back to scikit-learn when the model has no ONNX copy (the task has none, or skl2onnx
-    could not convert it). `input_settings` are the config's `inputs` (the text task's length limit).
+    could not convert it). `input_settings` are the config's `inputs` (limits of the input kind, if it has any).
     """
     artifact_path = Path(artifact_path)
     data = _read_artifact(artifact_path)

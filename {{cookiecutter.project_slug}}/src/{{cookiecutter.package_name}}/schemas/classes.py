@@ -1,4 +1,4 @@
-"""Class labels, with one probability per class: the output of a classifier (tabular and text tasks).
+"""Class labels, with one probability per class: the output of a classifier.
 
 For training it says how targets are read (as labels), checked (two examples of each class at
 least), split (stratified) and scored (accuracy, macro F1); for serving, how the runtime's

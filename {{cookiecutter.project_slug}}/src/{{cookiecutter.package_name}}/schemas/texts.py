@@ -1,4 +1,4 @@
-"""Texts, one per item: the input of the text task.
+"""Texts, one per item: the input of a model that reads text.
 
 The model would turn a number, a list or null into a string, or score an empty text as if it meant
 something, and a huge text costs the worker time on every request: each text must be a non-empty
@@ -55,7 +55,7 @@ class Texts:
     def read_columns(path: Path, header: list[str], rows: Rows, names: list[str]) -> np.ndarray:
         """The one text column, every row filled, as an array of strings."""
         if len(names) != 1:
-            raise DataError(f"{path}: the text task reads exactly one text column, not {len(names)}: {names}")
+            raise DataError(f"{path}: a model of texts reads exactly one text column, not {len(names)}: {names}")
         return np.array(filled_column(path, header, rows, names[0], "text", "text"), dtype=object)
 
     def read_csv(self, path: Path) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Numbers, one per row: the output of a regressor (the regression task).
+"""Numbers, one per row: the output of a regressor.
 
 For training it says how targets are read (as finite numbers), checked (two rows and two distinct
 values at least), split (not stratified: a number has no class) and scored (MAE, RMSE and R² on the

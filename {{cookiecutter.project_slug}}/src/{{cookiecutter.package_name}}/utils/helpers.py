@@ -46,6 +46,7 @@ class DataConfig:
 
     def __post_init__(self):
         _require(self.csv_path is None or bool(self.csv_path), "data.csv_path", "must name a CSV file, or be null")
+        _require(self.feature_columns != [], "data.feature_columns", "must list at least one column, or be null")
         _require(0 < self.test_size < 1, "data.test_size", "must be between 0 and 1")
 
 
@@ -111,7 +112,7 @@ class Config:
     model: ModelConfig
     server: ServerConfig
     logging: LoggingConfig
-    # Settings of the task's input kind, checked when the model loads (the text task's max_chars).
+    # Settings of the task's input kind (schemas/), checked when the model loads; most kinds take none.
     inputs: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
