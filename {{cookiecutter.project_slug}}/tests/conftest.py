@@ -80,6 +80,21 @@ def one(example):
     return {task.INPUTS.single: example}
 
 
+@pytest.fixture(scope="session")
+def items(config):
+    """About 30 items spread over the task's data (for a classifier, more than one class), as a batch sends them."""
+    features = task.load_dataset(config.data).features
+    return features[:: max(1, len(features) // 30)].tolist()
+
+
+@pytest.fixture
+def answer(client, items):
+    """The API's answer to a batch of `items`."""
+    response = client.post("/predict", json={"instances": items})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
 @pytest.fixture
 def app(config):
     return create_app(config)

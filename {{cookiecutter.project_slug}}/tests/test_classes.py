@@ -10,29 +10,12 @@ import jsonschema
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }} import (
-    task,
-)
 from {{ cookiecutter.package_name }}.errors import (
     ApiError,
 )
 from {{ cookiecutter.package_name }}.schemas.classes import (
     Classes,
 )
-
-
-@pytest.fixture(scope="module")
-def items(config):
-    """About 30 items spread over the task's data, so that more than one class is predicted."""
-    features = task.load_dataset(config.data).features
-    return features[:: max(1, len(features) // 30)].tolist()
-
-
-@pytest.fixture
-def answer(client, items):
-    response = client.post("/predict", json={"instances": items})
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
 
 
 def test_the_classes_are_the_model_s_in_its_column_order(answer, model):

@@ -183,7 +183,7 @@ def test_the_page_s_history_shows_the_row_s_values(model, example):
     [
         (
             {"feature_names": ["a"], "feature_ranges": {"a": {"min": 0, "max": 1}}},
-            {"max_chars": 5},
+            {"limit": 5},
             "no input settings",
         ),
         ({"feature_names": [], "feature_ranges": {}}, {}, "'feature_names'"),
