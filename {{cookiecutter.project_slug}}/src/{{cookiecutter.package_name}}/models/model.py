@@ -143,7 +143,8 @@ def export_onnx(estimator: Pipeline, held_out: Dataset) -> bytes | None:
     try:
         exported = to_onnx(estimator, held_out.features[:1], options=outputs.onnx_options(estimator))
     except Exception as error:  # skl2onnx raises many kinds for what it cannot convert
-        log.warning("no ONNX export, scikit-learn will serve", extra={"reason": str(error)})
+        # Some messages hold the whole model's text: the first line says what failed.
+        log.warning("no ONNX export, scikit-learn will serve", extra={"reason": str(error).strip()[:300]})
         return None
     data = exported.SerializeToString()
     try:
