@@ -7,28 +7,12 @@ import re
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from {{ cookiecutter.package_name }} import (
+    task,
+)
 from {{ cookiecutter.package_name }}.api.app import (
     create_app,
 )
-{%- if cookiecutter.example_task == "text" %}
-
-NURSE = "Registered nurse with six years in intensive care; administered medication and managed wound care."
-ENGINEER = "Backend developer who designed REST APIs in Go and reviewed code for junior developers."
-# (instance, its class): sent twice, and once, to count predictions by class.
-TWICE, ONCE = (NURSE, "nurse"), (ENGINEER, "software_engineer")
-ONE = {"text": NURSE}
-INVALID = {"text": ""}
-TOO_MANY = {"instances": [NURSE] * 1001}
-{%- else %}
-
-SETOSA = [5.1, 3.5, 1.4, 0.2]
-VIRGINICA = [6.7, 3.0, 5.2, 2.3]
-# (instance, its class): sent twice, and once, to count predictions by class.
-TWICE, ONCE = (SETOSA, "setosa"), (VIRGINICA, "virginica")
-ONE = {"features": SETOSA}
-INVALID = {"features": [1]}
-TOO_MANY = {"instances": [SETOSA] * 1001}
-{%- endif %}
 
 
 def scrape(client) -> dict[tuple, float]:
@@ -48,11 +32,27 @@ def change(before, after, name, **labels):
     return after.get(key, 0) - before.get(key, 0)
 
 
-def test_requests_are_counted_by_route_method_and_status(client):
+def predictions_by_label(before, after, version) -> dict[str, float]:
+    """How many rows predictions_total counted between two scrapes, by label, for one model version."""
+    counted = {}
+    for (name, labels), value in after.items():
+        labels = dict(labels)
+        if name == "predictions_total" and labels["model_version"] == version:
+            counted[labels["label"]] = value - before.get((name, tuple(sorted(labels.items()))), 0)
+    return {label: rows for label, rows in counted.items() if rows}
+
+
+@pytest.fixture
+def invalid(model):
+    """A body /predict refuses with 422: an item that is null."""
+    return {model.inputs.single: None}
+
+
+def test_requests_are_counted_by_route_method_and_status(client, one, invalid):
     before = scrape(client)
     for _ in range(3):
-        client.post("/predict", json=ONE)
-    client.post("/predict", json=INVALID)
+        client.post("/predict", json=one)
+    client.post("/predict", json=invalid)
     after = scrape(client)
     assert change(before, after, "http_requests_total", route="/predict", method="POST", status="200") == 3
     assert change(before, after, "http_requests_total", route="/predict", method="POST", status="422") == 1
@@ -64,69 +64,73 @@ def test_a_made_up_method_is_counted_as_other(client):
     client.open("/predict", method="BREW")
     after = scrape(client)
     assert change(before, after, "http_requests_total", route="unmatched", method="other", status="405") == 1
+    assert not any(("method", "BREW") in labels for _, labels in after)
 
 
-def test_predictions_are_counted_by_model_version_and_class(client, config):
-    (twice, twice_label), (once, once_label) = TWICE, ONCE
+def test_predictions_are_counted_by_model_version_and_the_output_kinds_tally(client, config, model):
+    """Rows are counted by what the output kind tallies them under (a class, or the target's name), each once:
+    here two training items of one target and one of another."""
+    data = task.load_dataset(config.data)
+    first, other = 0, next(index for index, target in enumerate(data.targets) if target != data.targets[0])
+    batch = data.features[[first, first, other]].tolist()
+    expected = model.outputs.tally(model.predict(model.inputs.validate(batch, len(batch))))
     before = scrape(client)
-    client.post("/predict", json={"instances": [twice, twice, once]})
+    assert client.post("/predict", json={"instances": batch}).status_code == 200
+    counted = predictions_by_label(before, scrape(client), config.model.version)
+    assert counted == dict(expected)
+    assert sum(counted.values()) == len(batch)
+
+
+@pytest.mark.parametrize(("body", "code"), [("invalid", "invalid_input"), ("too-many", "batch_too_large")])
+def test_prediction_errors_are_counted_by_code(client, config, example, invalid, body, code):
+    json = invalid if body == "invalid" else {"instances": [example] * (config.server.max_batch_rows + 1)}
+    before = scrape(client)
+    client.post("/predict", json=json)
     after = scrape(client)
-    version = config.model.version
-    assert change(before, after, "predictions_total", model_version=version, label=twice_label) == 2
-    assert change(before, after, "predictions_total", model_version=version, label=once_label) == 1
-
-
-@pytest.mark.parametrize(
-    ("body", "code"),
-    [(INVALID, "invalid_input"), (TOO_MANY, "batch_too_large")],
-)
-def test_prediction_errors_are_counted_by_code(client, body, code):
-    before = scrape(client)
-    client.post("/predict", json=body)
-    assert change(before, scrape(client), "prediction_errors_total", code=code) == 1
+    assert change(before, after, "prediction_errors_total", code=code) == 1
+    assert predictions_by_label(before, after, config.model.version) == {}
 
 
 def test_probes_and_scrapes_are_not_traffic(client):
     before = scrape(client)
     for path in ("/health", "/ready", "/metrics", "/v2/health/live", "/v2/health/ready"):
-        client.get(path)
+        assert client.get(path).status_code == 200
     after = scrape(client)
     counted = {key for key in after if key[0] == "http_requests_total" and after[key] != before.get(key, 0)}
     assert counted == set()
 
 
-def test_the_served_model_is_described(client, config):
+def test_the_served_model_is_described(client):
     metadata = client.get("/model").get_json()
     info = {"name": metadata["name"], "version": metadata["version"], "trained_at": metadata["created_at"]}
     assert scrape(client)[("model_info", tuple(sorted(info.items())))] == 1
 
 
-def test_metrics_can_be_switched_off(make_config, config):
+def test_metrics_can_be_switched_off(make_config, config, one):
     app = create_app(make_config(model={"artifact_path": config.model.artifact_path}, server={"enable_metrics": False}))
     client = app.test_client()
+    assert client.post("/predict", json=one).status_code == 200
     response = client.get("/metrics")
     assert response.status_code == 404
     assert "server.enable_metrics" in response.get_json()["error"]["message"]
 {%- if cookiecutter.include_web_ui %}
 
 
-def test_the_model_card_page_is_traffic_by_route_and_its_predictions_count(client, config):
+def test_the_model_card_page_is_traffic_by_route_and_its_predictions_count(client, config, model, example):
+    tally = model.outputs.tally(model.predict(model.inputs.validate([example], 1)))
     before = scrape(client)
     page = client.get("/").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-{%- if cookiecutter.example_task == "text" %}
-    example, label = {"text": NURSE}, "nurse"
-{%- else %}
-    names = client.get("/model").get_json()["feature_names"]
-    example, label = dict(zip(names, map(str, SETOSA), strict=True)), "setosa"
-{%- endif %}
-    client.post("/", data={"csrf_token": token, **example})
+    fields = {"text": example}  # the form's fields for the example: the textarea, or one per feature of a row
+    if isinstance(example, list):
+        fields = dict(zip(model.inputs.feature_names, map(str, example), strict=True))
+    assert client.post("/", data={"csrf_token": token, **fields}).status_code == 200
     client.get("/static/web.css")
     client.get("/static/no-such-file.css")
     after = scrape(client)
     assert change(before, after, "http_requests_total", route="/", method="GET", status="200") == 1
     assert change(before, after, "http_requests_total", route="/", method="POST", status="200") == 1
-    assert change(before, after, "predictions_total", model_version=config.model.version, label=label) == 1
+    assert predictions_by_label(before, after, config.model.version) == dict(tally)
     static = "/static/<path:filename>"
     assert change(before, after, "http_requests_total", route=static, method="GET", status="200") == 1
     assert change(before, after, "http_requests_total", route=static, method="GET", status="404") == 1

@@ -15,7 +15,7 @@ from {{ cookiecutter.package_name }} import (
 from {{ cookiecutter.package_name }}.api.app import (
     create_app,
 )
-from {{ cookiecutter.package_name }}.models.classifier import (
+from {{ cookiecutter.package_name }}.models.model import (
     ModelError,
 )
 from {{ cookiecutter.package_name }}.utils.helpers import (
@@ -88,6 +88,7 @@ def test_the_load_test_reports_figures_from_a_live_service(live_port, capsys):
     assert figures["outcomes"] == {"200": 40}
     assert figures["rows_per_second"] == pytest.approx(figures["requests_per_second"] * 3, rel=0.01)
     assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+    assert loadtest.run(url, 4, 2, 1)["outcomes"] == {"200": 4}  # one item a request: {"<single>": example}
 
 
 def test_the_load_test_fails_when_requests_fail(dead_port):
