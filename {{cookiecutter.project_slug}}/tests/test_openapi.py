@@ -225,7 +225,7 @@ def test_rows_the_model_cannot_score_are_refused(app, client, config, model, one
     monkeypatch.setattr(app.extensions["model_slot"], "model", not_a_number)
     response = client.post("/predict", json=one)
     assert response.status_code == 422
-    assert response.get_json()["error"]["details"] == [{"row": 0, "problem": "values too large for the model to score"}]
+    assert response.get_json()["error"]["details"] == [{"row": 0, "problem": "has values too large for the model to score"}]
     datatype, shape = model.inputs.v2_metadata().values()
     row = one[model.inputs.single]
     tensor = {"name": "input-0", "datatype": datatype, "shape": [1, *shape[1:]], "data": [row]}

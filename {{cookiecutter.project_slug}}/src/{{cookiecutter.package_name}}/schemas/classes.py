@@ -93,7 +93,7 @@ class Classes:
         probabilities = np.ascontiguousarray(scores, dtype=np.float64)
         unscorable = np.flatnonzero(~np.isfinite(probabilities).all(axis=1)).tolist()
         if unscorable:
-            problem = "values too large for the model to score"
+            problem = "has values too large for the model to score"
             raise ApiError(
                 f"row {unscorable[0]}: {problem} (its probabilities overflow)",
                 [{"row": row, "problem": problem} for row in unscorable],

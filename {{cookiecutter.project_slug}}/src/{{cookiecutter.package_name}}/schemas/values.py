@@ -83,7 +83,7 @@ class Values:
         values = np.ascontiguousarray(scores, dtype=np.float64).reshape(-1)
         unscorable = np.flatnonzero(~np.isfinite(values)).tolist()
         if unscorable:
-            problem = "values too large for the model to score"
+            problem = "has values too large for the model to score"
             raise ApiError(
                 f"row {unscorable[0]}: {problem} (its prediction overflows)",
                 [{"row": row, "problem": problem} for row in unscorable],
