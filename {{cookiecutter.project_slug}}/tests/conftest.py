@@ -5,9 +5,16 @@ test_task.py holds what is true of this task only.
 """
 
 import argparse
+import itertools
+{% if cookiecutter.include_web_ui -%}
+import re
+{% endif -%}
 import shutil
 import socket
 import threading
+{% if cookiecutter.include_web_ui -%}
+from html import unescape
+{% endif -%}
 from pathlib import Path
 
 import pytest
@@ -145,3 +152,147 @@ def check_error(response, status, code):
     assert error["request_id"] == response.headers["X-Request-ID"]
     assert "Traceback" not in response.get_data(as_text=True)
     return error
+
+
+class Protocol:
+    """Requests of the Open Inference Protocol (/v2) for the served model, built as its own metadata
+    (GET /v2/models/<name>) says: rows of numbers are FP64 of shape [rows, features], texts BYTES of shape [rows]
+    (or [rows, 1] nested); and what it must answer to them."""
+
+    INPUT = "input-0"
+    DROP = object()  # a tensor field left out
+
+    def __init__(self, model, config, example):
+        self.model = model
+        self.name, self.version = config.model.name, config.model.version
+        self.infer = f"/v2/models/{self.name}/infer"
+        # Two different items of the example's kind: the example, and its first half (a text) or double (a row).
+        second = example[: len(example) // 2] if isinstance(example, str) else [value * 2 for value in example]
+        self.items = [example, second]
+
+    def body(self, items, nested=True, **changes) -> dict:
+        """A request of one input tensor holding `items`, data nested by the shape ([rows, features] of numbers,
+        [rows, 1] of texts) or flat in row-major order with the metadata's shape ([rows, features], or [rows]);
+        `changes` replace the tensor's fields, or (DROP) leave them out."""
+        metadata = self.model.inputs.v2_metadata()
+        rows = [item if isinstance(item, list) else [item] for item in items]
+        if nested:
+            shape, data = [len(rows), len(rows[0])], rows
+        else:
+            shape = [len(rows) if size == -1 else size for size in metadata["shape"]]
+            data = list(itertools.chain.from_iterable(rows))
+        tensor = {"name": self.INPUT, "shape": shape, "datatype": metadata["datatype"], "data": data, **changes}
+        return {"inputs": [{field: value for field, value in tensor.items() if value is not self.DROP}]}
+
+    def outputs(self, answer: dict) -> list[dict]:
+        """The outputs that carry what POST /predict answered, as the model's metadata names and shapes them.
+        An output takes the answer's field of its name (probabilities), else its predictions."""
+        rows = len(answer["predictions"])
+        return [
+            {
+                "name": output["name"],
+                "shape": [rows if size == -1 else size for size in output["shape"]],
+                "datatype": output["datatype"],
+                "data": _flat(answer.get(output["name"], answer["predictions"])),
+            }
+            for output in self.model.outputs.v2_metadata()
+        ]
+
+    @staticmethod
+    def error(response, status: int) -> str:
+        """The error's message, after checking the protocol's shape, {"error": "<message>"}, and no traceback."""
+        assert response.status_code == status, response.get_data(as_text=True)
+        assert response.is_json
+        body = response.get_json()
+        assert list(body) == ["error"]
+        assert isinstance(body["error"], str)
+        assert body["error"]
+        assert "Traceback" not in body["error"]
+        return body["error"]
+
+
+def _flat(values: list) -> list:
+    return list(itertools.chain.from_iterable(values)) if values and isinstance(values[0], list) else values
+
+
+@pytest.fixture
+def v2(model, config, example):
+    """/v2 requests for the served model and the answers they must get (see Protocol)."""
+    return Protocol(model, config, example)
+{%- if cookiecutter.include_web_ui %}
+
+
+class Page:
+    """The model card page (GET /, POST /) driven and read as a browser does: form posts with the session's token,
+    and what the page shows (flashed problems, the prediction, the form's values, the history)."""
+
+    HOSTILE = '<script>alert("x")</script>'  # typed or trained into a name: shown escaped, never run
+    HOSTILE_SHOWN = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
+
+    @staticmethod
+    def fields(inputs, item) -> dict[str, str]:
+        """The page's fields (its token aside) as a browser sends them for one item of the API: a row of numbers
+        as one text per feature, a text as the textarea's."""
+        if isinstance(item, list):
+            return dict(zip(inputs.feature_names, map(str, item), strict=True))
+        return {"text": item}
+
+    @staticmethod
+    def text(response) -> str:
+        return response.get_data(as_text=True)
+
+    @classmethod
+    def token_in(cls, response) -> str:
+        """The token a page carries in its form."""
+        return re.search(r'name="csrf_token" value="([^"]+)"', cls.text(response)).group(1)
+
+    @classmethod
+    def csrf_token(cls, client) -> str:
+        """The token the page gives this client (its first GET / starts its session)."""
+        return cls.token_in(client.get("/"))
+
+    @classmethod
+    def post(cls, client, fields: dict, token=None, **changes):
+        """POST / with the page's token and `fields`; `changes` replace or (None) drop fields."""
+        form = {"csrf_token": token or cls.csrf_token(client), **fields, **changes}
+        return client.post("/", data={name: value for name, value in form.items() if value is not None})
+
+    @classmethod
+    def flashed(cls, response) -> list[str]:
+        found = re.findall(r'<p class="flash error" role="alert">(.*?)</p>', cls.text(response))
+        return [unescape(shown) for shown in found]
+
+    @classmethod
+    def prediction(cls, response) -> str | None:
+        found = re.search(r'<output id="prediction">(.*?)</output>', cls.text(response))
+        return unescape(found.group(1)) if found else None
+
+    @classmethod
+    def form_values(cls, response) -> dict[str, str]:
+        """The values the page's form fields hold (its token aside), by field name."""
+        page = cls.text(response)
+        fields = re.findall(r'<input id="[^"]+" name="([^"]+)" value="([^"]*)"', page)
+        fields += re.findall(r'<textarea id="[^"]+" name="([^"]+)"[^>]*>\n(.*?)</textarea>', page, re.DOTALL)
+        return {unescape(name): unescape(value) for name, value in fields}
+
+    @classmethod
+    def history(cls, response) -> list[list[str]]:
+        """The history table's rows, newest first: each row's cells, the prediction last."""
+        table = re.search(r'<table id="history">.*?<tbody>(.*?)</tbody>', cls.text(response), re.DOTALL).group(1)
+        return [
+            [unescape(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", table, re.DOTALL)
+        ]
+
+
+@pytest.fixture(scope="session")
+def page():
+    """The page's helpers (see Page): page.post(client, fields), page.flashed(response), ..."""
+    return Page
+
+
+@pytest.fixture
+def page_form(model, example):
+    """The page's fields for the example, as a browser sends them."""
+    return Page.fields(model.inputs, example)
+{%- endif %}

@@ -1,9 +1,13 @@
-"""Class labels with probabilities (schemas/classes.py): what a classifier answers, and in what shape.
+"""Class labels with probabilities (schemas/classes.py): what a classifier answers, and in what shape{% if cookiecutter.include_web_ui %};
+what the page shows of it{% endif %}.
 
 Written against the model's own classes and items from the task's own data, so they hold for any task
 whose model is a classifier (tabular, text).
 """
 
+{% if cookiecutter.include_web_ui -%}
+import re
+{% endif -%}
 from collections import Counter
 
 import jsonschema
@@ -98,3 +102,18 @@ def test_the_page_shows_the_label_its_probabilities_and_a_short_form_for_the_his
 def test_a_saved_model_s_classes_are_at_least_two_labels(labels):
     with pytest.raises(ValueError, match="'class_labels'"):
         Classes.from_metadata({"class_labels": labels})
+{%- if cookiecutter.include_web_ui %}
+
+
+def test_the_page_lists_the_classes(client, model, page):
+    assert re.findall(r"<li>(.*?)</li>", page.text(client.get("/"))) == model.outputs.class_labels
+
+
+def test_the_page_shows_the_apis_label_and_probabilities(client, model, one, page, page_form):
+    response = page.post(client, page_form)
+    answer = client.post("/predict", json=one).get_json()
+    assert page.prediction(response) == answer["predictions"][0]
+    shown = re.findall(r'<th scope="row">([^<]+)</th>\s*<td class="number">([0-9.]+)</td>', page.text(response))
+    labels = model.outputs.class_labels
+    assert shown == [(label, f"{p:.3f}") for label, p in zip(labels, answer["probabilities"][0], strict=True)]
+{%- endif %}

@@ -1,9 +1,5 @@
 """GET /metrics: Prometheus' view of the traffic, read back through its own text parser."""
 
-{% if cookiecutter.include_web_ui -%}
-import re
-
-{% endif -%}
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -116,15 +112,12 @@ def test_metrics_can_be_switched_off(make_config, config, one):
 {%- if cookiecutter.include_web_ui %}
 
 
-def test_the_model_card_page_is_traffic_by_route_and_its_predictions_count(client, config, model, example):
+def test_the_model_card_page_is_traffic_by_route_and_its_predictions_count(
+    client, config, model, example, page, page_form
+):
     tally = model.outputs.tally(model.predict(model.inputs.validate([example], 1)))
     before = scrape(client)
-    page = client.get("/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    fields = {"text": example}  # the form's fields for the example: the textarea, or one per feature of a row
-    if isinstance(example, list):
-        fields = dict(zip(model.inputs.feature_names, map(str, example), strict=True))
-    assert client.post("/", data={"csrf_token": token, **fields}).status_code == 200
+    assert page.post(client, page_form).status_code == 200  # a GET / for the session's token, then the POST
     client.get("/static/web.css")
     client.get("/static/no-such-file.css")
     after = scrape(client)

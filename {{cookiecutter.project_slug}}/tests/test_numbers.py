@@ -1,4 +1,5 @@
-"""Rows of numbers (schemas/numbers.py): what a row may be and how each wrong one is named.
+"""Rows of numbers (schemas/numbers.py): what a row may be and how each wrong one is named,
+by /predict, by /v2 (FP64 tensors of shape [rows, features]){% if cookiecutter.include_web_ui %} and by the page (a field per feature){% endif %}.
 
 Written against the model's own feature names and the task's example row, so they hold for any task
 whose items are rows of numbers (tabular, regression).
@@ -195,3 +196,130 @@ def test_the_page_s_history_shows_the_row_s_values(model, example):
 def test_a_saved_model_s_rows_are_read_only_from_complete_metadata(metadata, settings, problem):
     with pytest.raises(ValueError, match=problem):
         NumberRows.from_metadata(metadata, settings)
+
+
+def test_the_v2_metadata_says_rows_are_fp64_of_the_features_width(client, v2, names):
+    """A /v2 client builds its tensor as the model's metadata says: FP64, of shape [rows, features]."""
+    (tensor,) = client.get(f"/v2/models/{v2.name}").get_json()["inputs"]
+    assert tensor == {"name": v2.INPUT, "datatype": "FP64", "shape": [-1, len(names)]}
+
+
+@pytest.mark.parametrize("numeric", ["INT64", "INT32", "UINT8", "FP16"])
+def test_a_tensor_of_any_numeric_datatype_is_answered_as_predict_does(client, v2, example, numeric):
+    whole = [round(value) for value in example]
+    response = client.post(v2.infer, json=v2.body([whole], datatype=numeric))
+    answer = client.post("/predict", json={"instances": [whole]}).get_json()
+    assert response.get_json()["outputs"] == v2.outputs(answer)
+
+
+# id: (names, t) -> (a /v2 body, a part of its 400's message), from the feature names and t (conftest's v2:
+# t.body builds a body, t.items holds two rows, t.DROP leaves a field out).
+BAD_TENSORS = {
+    "unknown-datatype": lambda names, t: (t.body(t.items, datatype="FLOAT"), "unsupported datatype 'FLOAT'"),
+    "bytes-datatype": lambda names, t: (t.body(t.items, datatype="BYTES"), "unsupported datatype 'BYTES'"),
+    "no-datatype": lambda names, t: (t.body(t.items, datatype=t.DROP), "unsupported datatype None"),
+    "wrong-width": lambda names, t: (
+        t.body(t.items, shape=[2, len(names) - 1]),
+        f"shape [2, {len(names) - 1}] does not fit",
+    ),
+    "one-dimension": lambda names, t: (
+        t.body(t.items, shape=[2 * len(names)]),
+        f"shape [{2 * len(names)}] does not fit",
+    ),
+    "three-dimensions": lambda names, t: (
+        t.body(t.items, shape=[2, 1, len(names)]),
+        f"shape [2, 1, {len(names)}] does not fit",
+    ),
+    "zero-rows": lambda names, t: (
+        t.body(t.items, shape=[0, len(names)], data=[]),
+        f"shape [0, {len(names)}] does not fit",
+    ),
+    "boolean-in-shape": lambda names, t: (
+        t.body(t.items, shape=[True, len(names)]),
+        f"shape [True, {len(names)}] does not fit",
+    ),
+    "string-in-shape": lambda names, t: (
+        t.body(t.items, shape=["2", len(names)]),
+        f"shape ['2', {len(names)}] does not fit",
+    ),
+    "no-shape": lambda names, t: (t.body(t.items, shape=t.DROP), "shape None does not fit"),
+    "data-not-a-list": lambda names, t: (t.body(t.items, data="6.8, 2.8"), '"data" must be a list'),
+    "flat-length-mismatch": lambda names, t: (
+        t.body(t.items, nested=False, data=[*t.items[0], *t.items[1]][:-3]),
+        f"data holds {2 * len(names) - 3} values, its shape [2, {len(names)}] needs {2 * len(names)}",
+    ),
+    "nested-row-count-mismatch": lambda names, t: (
+        t.body(t.items, shape=[3, len(names)]),
+        f"data holds 2 rows, its shape [3, {len(names)}] says 3",
+    ),
+    "nested-row-too-short": lambda names, t: (
+        t.body(t.items, data=[row[:-1] for row in t.items]),
+        f"row 0: has {len(names) - 1} values, the model takes {len(names)}",
+    ),
+    "string-value": lambda names, t: (
+        t.body([[t.items[0][0], str(t.items[0][1]), *t.items[0][2:]]], nested=False),
+        f"row 0, feature '{names[1]}': must be a number, not a string",
+    ),
+    "boolean-value": lambda names, t: (
+        t.body([[True, *t.items[0][1:]]], nested=False),
+        "must be a number, not a boolean",
+    ),
+    "null-value": lambda names, t: (t.body([[None, *t.items[0][1:]]], nested=False), "must be a number, not null"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_TENSORS.values(), ids=BAD_TENSORS.keys())
+def test_a_bad_tensor_gets_400_with_the_protocols_error(client, names, v2, case):
+    payload, message = case(names, v2)
+    assert message in v2.error(client.post(v2.infer, json=payload), 400)
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "1e999"])
+def test_non_finite_numbers_in_a_tensor_get_400(client, v2, example, literal):
+    sent = json.dumps(v2.body([[example[0], "LITERAL", *example[2:]]], nested=False))
+    response = client.post(v2.infer, data=sent.replace('"LITERAL"', literal))
+    assert "must be a finite number" in v2.error(response, 400)
+{%- if cookiecutter.include_web_ui %}
+
+
+def test_the_page_has_one_field_per_feature_with_its_training_range(client, model, names, page):
+    html = page.text(client.get("/"))
+    feature_ranges = model.inputs.feature_ranges
+    assert list(feature_ranges) == names
+    for number, (name, seen) in enumerate(feature_ranges.items(), start=1):
+        assert f'<label for="feature-{number}">{name}</label>' in html
+        assert f'<td class="range">{seen["min"]} to {seen["max"]}</td>' in html
+    assert "<textarea" not in html
+
+
+@pytest.mark.parametrize(
+    ("changes", "messages"),
+    [
+        ({1: "abc"}, ["{1}: must be a number, not a string"]),
+        (
+            {0: "NaN", 2: "1e999"},
+            [
+                "{0}: must be a finite number of magnitude at most 1e+300 (not NaN or Infinity)",
+                "{2}: must be a finite number of magnitude at most 1e+300 (not NaN or Infinity)",
+            ],
+        ),
+        ({3: "  "}, ["no value for {3}"]),
+        ({0: None, 3: None}, ["no value for {0}, {3}"]),
+    ],
+    ids=["not-a-number", "not-finite", "blank", "missing"],
+)
+def test_bad_values_are_flashed_above_the_form_with_422(client, names, page, page_form, changes, messages):
+    typed = {names[index]: value for index, value in changes.items()}
+    response = page.post(client, page_form, **typed)
+    assert response.status_code == 422
+    assert page.flashed(response) == [message.format(*names) for message in messages]
+    assert page.prediction(response) is None
+    assert page.form_values(response) == {name: value or "" for name, value in {**page_form, **typed}.items()}
+
+
+def test_a_typed_value_is_shown_back_escaped(client, names, page, page_form):
+    response = page.post(client, page_form, **{names[1]: '"><b>5'})
+    assert response.status_code == 422
+    assert 'value="&#34;&gt;&lt;b&gt;5"' in page.text(response)
+    assert "<b>" not in page.text(response)
+{%- endif %}

@@ -1,9 +1,15 @@
-"""Texts (schemas/texts.py): what a text may be, how each wrong one is named, and how the page reads and shows one.
+"""Texts (schemas/texts.py): what a text may be, how each wrong one is named (by /predict, and by /v2: BYTES
+tensors of shape [rows] or [rows, 1]), and how the page reads and shows one.
 
 Written against the model's own input kind and the config's limit (inputs.max_chars), so they hold for
 any task whose items are texts.
 """
 
+{% if cookiecutter.include_web_ui -%}
+import random
+import re
+
+{% endif -%}
 import numpy as np
 import pytest
 
@@ -130,3 +136,93 @@ def test_the_limit_is_the_config_s(make_config, config, assert_error):
     client = create_app(strict).test_client()
     assert client.post("/predict", json={"text": "w" * 10}).status_code == 200
     assert_error(client.post("/predict", json={"text": "w" * 11}), 422, "invalid_input")
+
+
+def test_the_v2_metadata_says_texts_are_bytes_one_per_row(client, v2):
+    """A /v2 client builds its tensor as the model's metadata says: BYTES, of shape [rows]."""
+    (tensor,) = client.get(f"/v2/models/{v2.name}").get_json()["inputs"]
+    assert tensor == {"name": v2.INPUT, "datatype": "BYTES", "shape": [-1]}
+
+
+# id: t -> (a /v2 body, a part of its 400's message), from conftest's v2 (t.body builds a body, t.items holds
+# two texts, t.DROP leaves a field out).
+BAD_TENSORS = {
+    "numeric-datatype": lambda t: (t.body(t.items, datatype="FP32"), "unsupported datatype 'FP32'"),
+    "no-datatype": lambda t: (t.body(t.items, datatype=t.DROP), "unsupported datatype None"),
+    "two-columns": lambda t: (t.body(t.items, shape=[2, 2]), "shape [2, 2] does not fit"),
+    "three-dimensions": lambda t: (t.body(t.items, shape=[2, 1, 1]), "shape [2, 1, 1] does not fit"),
+    "zero-texts": lambda t: (t.body([], nested=False), "shape [0] does not fit"),
+    "boolean-in-shape": lambda t: (t.body(t.items, nested=False, shape=[True]), "shape [True] does not fit"),
+    "no-shape": lambda t: (t.body(t.items, shape=t.DROP), "shape None does not fit"),
+    "texts-not-a-list": lambda t: (t.body(t.items, data="a text"), '"data" must be a list'),
+    "length-mismatch": lambda t: (t.body(t.items * 2, shape=[2]), "data holds 4 items, its shape [2] says 2"),
+    "empty-text": lambda t: (t.body(["", t.items[0]]), "row 0: must not be empty"),
+    "number": lambda t: (t.body([t.items[0], 5], nested=False), "row 1: must be a string, not a number"),
+    "nested-list-too-long": lambda t: (t.body([t.items], shape=[1, 1]), "row 0: must be a string, not a list"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_TENSORS.values(), ids=BAD_TENSORS.keys())
+def test_a_bad_tensor_gets_400_with_the_protocols_error(client, v2, case):
+    payload, message = case(v2)
+    assert message in v2.error(client.post(v2.infer, json=payload), 400)
+{%- if cookiecutter.include_web_ui %}
+
+
+def test_the_page_has_one_textarea_with_its_length_limit(client, max_chars, page):
+    html = page.text(client.get("/"))
+    assert f'<label for="text">Your text, at most {max_chars} characters</label>' in html
+    assert re.search(r'<textarea id="text" name="text" [^>]*required>\n</textarea>', html)
+    assert "feature_ranges" not in client.get("/model").get_json()
+    assert 'class="range"' not in html
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "your text must not be empty or only whitespace"),
+        (" \r\n\t ", "your text must not be empty or only whitespace"),
+        (None, "your text must not be empty or only whitespace"),
+        (1, "your text has {length} characters, more than the limit of {max_chars}"),
+    ],
+    ids=["empty", "blank", "missing", "too-long"],
+)
+def test_bad_texts_are_flashed_above_the_form_with_422(client, max_chars, page, page_form, typed, message):
+    if typed == 1:  # one character over the limit
+        typed = "x" * (max_chars + 1)
+    response = page.post(client, page_form, text=typed)
+    assert response.status_code == 422
+    assert page.flashed(response) == [message.format(length=max_chars + 1, max_chars=max_chars)]
+    assert page.prediction(response) is None
+    assert page.form_values(response) == {"text": typed or ""}
+
+
+def test_line_breaks_count_as_typed_not_as_the_browser_sends_them(client, example, max_chars, page):
+    """A browser sends each line break of a textarea as two characters, CR LF: the limit counts one, as typed."""
+    sent = example + "\r\n" * (max_chars - len(example))
+    assert len(sent.replace("\r\n", "\n")) == max_chars < len(sent)
+    assert page.post(client, {"text": sent}).status_code == 200
+
+
+def test_a_typed_text_is_shown_back_escaped(client, page):
+    response = page.post(client, {"text": f"</textarea>{page.HOSTILE}"})
+    html = page.text(response)
+    assert response.status_code == 200
+    assert "<script" not in html
+    shown = f"&lt;/textarea&gt;{page.HOSTILE_SHOWN}"
+    assert f"required>\n{shown}</textarea>" in html
+    assert f'<td class="snippet">{shown}</td>' in html
+
+
+def test_five_of_the_longest_texts_still_fit_the_session_cookie(client, max_chars, page):
+    """Browsers drop a cookie over about 4 KB: the history keeps only each text's start, and the session stays
+    under the limit even for five texts of the widest characters (4 bytes each in UTF-8), in no repeating order."""
+    token = page.csrf_token(client)
+    for seed in range(5):
+        pick = random.Random(seed).choices  # noqa: S311 - a repeatable test input, not a secret
+        widest = "".join(pick([chr(code) for code in range(0x1F300, 0x1F600)], k=max_chars))
+        response = page.post(client, {"text": widest}, token=token)
+        assert response.status_code == 200
+    assert len(response.headers["Set-Cookie"]) <= response.max_cookie_size
+    assert len(page.history(response)) == 5
+{%- endif %}

@@ -1,4 +1,5 @@
-"""Values, one number per row (schemas/values.py): what a regressor answers, and in what shape.
+"""Values, one number per row (schemas/values.py): what a regressor answers, and in what shape{% if cookiecutter.include_web_ui %};
+what the page shows of it{% endif %}.
 
 Written against the model's own target and items from the task's own data, so they hold for any task
 whose model is a regressor (regression).
@@ -95,3 +96,16 @@ def test_the_page_shows_the_value_rounded_and_names_the_target():
 def test_a_saved_model_s_values_need_a_target_name(target):
     with pytest.raises(ValueError, match="'target_name'"):
         Values.from_metadata({"target_name": target})
+{%- if cookiecutter.include_web_ui %}
+
+
+def test_the_page_says_what_the_model_predicts(client, model, page):
+    assert f'<p class="target">{model.outputs.target}, a number</p>' in page.text(client.get("/"))
+
+
+def test_the_page_shows_the_apis_value(client, model, one, page, page_form):
+    response = page.post(client, page_form)
+    answer = client.post("/predict", json=one).get_json()
+    assert page.prediction(response) == f"{answer['predictions'][0]:.3f}"
+    assert f"the model's estimate of {model.outputs.target}" in page.text(response)
+{%- endif %}
