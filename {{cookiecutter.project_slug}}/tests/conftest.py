@@ -6,6 +6,7 @@ test_task.py holds what is true of this task only.
 
 import argparse
 import itertools
+import json
 {% if cookiecutter.include_web_ui -%}
 import re
 {% endif -%}
@@ -18,6 +19,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 from werkzeug.serving import make_server
 
 from {{ cookiecutter.package_name }} import (
@@ -100,6 +102,42 @@ def answer(client, items):
     response = client.post("/predict", json={"instances": items})
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
+
+
+@pytest.fixture
+def document(client):
+    """The service's OpenAPI document, as a client reads it."""
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+@pytest.fixture
+def schema_validator(document):
+    """schema_validator(name) -> a JSON Schema (2020-12, OpenAPI 3.1's dialect) validator of the document's
+    components/schemas/<name>, its $refs resolved within the document."""
+
+    def validator(name: str) -> Draft202012Validator:
+        return Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": document["components"]})
+
+    return validator
+
+
+@pytest.fixture
+def schema_disagreements(client, schema_validator):
+    """schema_disagreements({case: body}) -> the cases where the document's PredictRequest and POST /predict
+    disagree: valid by the schema but refused, or answered 200 but invalid. Any refusal must be a 4xx."""
+
+    def disagreements(bodies: dict) -> list[tuple[str, int]]:
+        validator, found = schema_validator("PredictRequest"), []
+        for case, body in bodies.items():
+            status = client.post("/predict", data=json.dumps(body), content_type="application/json").status_code
+            assert status == 200 or 400 <= status < 500, (case, status)
+            if validator.is_valid(body) != (status == 200):
+                found.append((case, status))
+        return found
+
+    return disagreements
 
 
 @pytest.fixture

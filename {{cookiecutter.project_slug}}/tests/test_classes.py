@@ -68,7 +68,8 @@ def test_a_row_whose_probabilities_are_not_finite_is_a_422_naming_it(scores, row
         Classes(["a", "b"]).predict(np.array(scores))
     assert (raised.value.status, raised.value.code) == (422, "invalid_input")
     assert raised.value.message.startswith(f"row {rows[0]}: has values too large for the model to score")
-    assert raised.value.details == [{"row": row, "problem": "has values too large for the model to score"} for row in rows]
+    problem = "has values too large for the model to score"
+    assert raised.value.details == [{"row": row, "problem": problem} for row in rows]
 
 
 def test_finite_probabilities_become_labels_and_a_float_array():

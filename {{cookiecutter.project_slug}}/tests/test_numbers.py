@@ -323,3 +323,30 @@ def test_a_typed_value_is_shown_back_escaped(client, names, page, page_form):
     assert 'value="&#34;&gt;&lt;b&gt;5"' in page.text(response)
     assert "<b>" not in page.text(response)
 {%- endif %}
+
+
+def test_the_request_schema_accepts_exactly_the_rows_the_service_does(model, example, schema_disagreements):
+    """/openapi.json's Row and the validation cannot drift: each body is valid by the schema exactly when
+    /predict answers 200 (test_openapi.py does the same for the bodies of any kind)."""
+    single, names = model.inputs.single, model.inputs.feature_names
+    named = dict(zip(names, example, strict=True))
+    bodies = {
+        "item-a-string": {single: "1, 2"},
+        "short-row": {single: example[:-1]},
+        "long-row": {single: [*example, 1]},
+        "empty-row": {single: []},
+        "nested-row": {single: [example]},
+        "string-value": {single: ["1", *example[1:]]},
+        "boolean-value": {single: [True, *example[1:]]},
+        "null-value": {single: [None, *example[1:]]},
+        "integers": {single: [round(value) for value in example]},
+        "zeros": {single: [0] * len(example)},
+        "largest-magnitude": {single: [1e300, -1e300, *example[2:]]},
+        "over-largest-magnitude": {single: [1e301, *example[1:]]},
+        "huge-integer": {single: [10**301, *example[1:]]},
+        "named-row": {single: named},
+        "named-row-missing-one": {single: dict(list(named.items())[1:])},
+        "named-row-extra-one": {single: {**named, "unknown": 1}},
+        "named-row-bad-value": {single: {**named, names[0]: "1"}},
+    }
+    assert schema_disagreements(bodies) == []

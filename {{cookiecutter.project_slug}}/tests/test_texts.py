@@ -226,3 +226,18 @@ def test_five_of_the_longest_texts_still_fit_the_session_cookie(client, max_char
     assert len(response.headers["Set-Cookie"]) <= response.max_cookie_size
     assert len(page.history(response)) == 5
 {%- endif %}
+
+
+def test_the_request_schema_accepts_exactly_the_texts_the_service_does(model, example, schema_disagreements):
+    """/openapi.json's Text and the validation cannot drift: each body is valid by the schema exactly when
+    /predict answers 200 (test_openapi.py does the same for the bodies of any kind)."""
+    single, limit = model.inputs.single, model.inputs.max_chars
+    bodies = {
+        "item-a-list": {single: [example]},
+        "empty-text": {single: ""},
+        "blank-text": {single: " \n\t "},
+        "one-character": {single: "a"},
+        "at-the-length-limit": {single: "x" * limit},
+        "over-the-length-limit": {single: "x" * (limit + 1)},
+    }
+    assert schema_disagreements(bodies) == []
