@@ -59,6 +59,7 @@ def run_in(tmp_path_factory):
         env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "COV_"))}
         # Leave the render as it was made: no caches or coverage data written into it.
         env.update(RUFF_NO_CACHE="true", PYTHONDONTWRITEBYTECODE="1", COVERAGE_FILE=str(coverage_file))
+        env["PYTHONPATH"] = "src"  # the render's package, uninstalled, as its pytest config finds it
         return subprocess.run(
             [str(Path(sys.executable).parent / command[0]), *command[1:]],
             cwd=project,

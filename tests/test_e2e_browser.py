@@ -73,7 +73,8 @@ def test_a_visitor_tries_the_model_in_a_real_browser(server, browser, capsys):
     submit(browser, VIRGINICA)
     assert browser.find_element(By.ID, "prediction").text == "virginica"
     history = browser.find_elements(By.CSS_SELECTOR, "#history tbody tr")
-    assert [row.find_elements(By.TAG_NAME, "td")[4].text for row in history] == ["virginica", "setosa"]
+    predictions = [row.find_elements(By.TAG_NAME, "td")[4].text for row in history]
+    assert [prediction.split()[0] for prediction in predictions] == ["virginica", "setosa"]
     screenshot(browser, capsys, "model-card-prediction")
 
     submit(browser, {"sepal_width": "abc"})

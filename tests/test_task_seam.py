@@ -99,19 +99,22 @@ def test_bring_your_own_csv_and_estimator_without_editing_any_other_module(rende
     project = render(tmp_path / "render")
     rows = ["width,height,weight,kind,notes"]
     for index in range(60):
-        kind = ("small", "large")[index % 2]
-        size = 1 + index % 2 * 5
+        large = index % 3 == 0
+        kind, size = ("large", 6) if large else ("small", 1)
         rows.append(f"{size + index % 7 / 10},{size * 2 + index % 5 / 10},{size * 3},{kind},batch {index}")
     (project / "data").mkdir()
     (project / "data" / "boxes.csv").write_text("\n".join(rows) + "\n")
     config = project / "config" / "config.yaml"
     text = config.read_text()
-    text = re.sub(r"csv_path: null", "csv_path: data/boxes.csv", text)
-    text = re.sub(r"feature_columns: null", "feature_columns: [width, height, weight]", text)
-    text = re.sub(r"target_column: species", "target_column: kind", text)
-    text = re.sub(
-        r"    classify:\n      C: 1.0\n      max_iter: 500\n", "    classify:\n      n_estimators: 20\n", text
-    )
+    for old, new in [
+        ("csv_path: null", "csv_path: data/boxes.csv"),
+        ("feature_columns: null", "feature_columns: [width, height, weight]"),
+        ("target_column: species", "target_column: kind"),
+        ("    classify:\n      C: 1.0\n      max_iter: 500\n", "    classify:\n      n_estimators: 20\n"),
+        ("trusted_types: []", "trusted_types: [sklearn.tree._tree.Tree]"),  # as the README says for a forest
+    ]:
+        assert old in text, old
+        text = text.replace(old, new)
     config.write_text(text)
     task = next((project / "src").glob("*/task.py"))
     source = task.read_text()

@@ -6,7 +6,6 @@ JSON Schema validator says valid exactly when POST /predict answers 200.
 
 import dataclasses
 import itertools
-import json
 import re
 
 import numpy as np
@@ -103,7 +102,7 @@ def test_the_answers_match_their_schemas(client, schema_validator, one, example)
 def request_bodies(model, example, max_rows: int) -> dict[str, object]:
     """Bodies to POST /predict, good and bad, the same for any task (each kind's tests add their own)."""
     single = model.inputs.single
-    bodies = {
+    return {
         "example": {single: example},
         "batch": {"instances": [example, example]},
         "full-batch": {"instances": [example] * max_rows},
@@ -122,7 +121,6 @@ def request_bodies(model, example, max_rows: int) -> dict[str, object]:
         "item-an-object": {single: {"value": 1}},
         "one-bad-item-in-a-batch": {"instances": [example, None]},
     }
-    return bodies
 
 
 def test_the_request_schema_accepts_exactly_what_the_service_does(model, example, app, schema_disagreements):
