@@ -1,8 +1,9 @@
 """A small load test for a running service (`make loadtest`, or this module with --help).
 
-Standard library only, one new connection per request (as gunicorn's sync workers serve them),
-a fixed number of requests from a few threads: requests per second, latency percentiles, and
-every answer that was not a 200. Aim it only at a server you run.
+It sends the task's own example (task.EXAMPLE) with the standard library's HTTP client, one new
+connection per request (as gunicorn's sync workers serve them), a fixed number of requests from a
+few threads: requests per second, latency percentiles, and every answer that was not a 200. Aim it
+only at a server you run.
 """
 
 import argparse
