@@ -121,9 +121,11 @@ def test_a_body_that_is_not_json_gets_415(client, one, assert_error, content_typ
 
 
 def test_a_body_over_the_size_limit_gets_413(make_config, config, example, assert_error):
-    small = make_config(model={"artifact_path": config.model.artifact_path}, server={"max_request_bytes": 100})
-    response = create_app(small).test_client().post("/predict", json={"instances": [example] * 10})
-    assert "limit of 100 bytes" in assert_error(response, 413, "payload_too_large")["message"]
+    body = json.dumps({"instances": [example] * 2})
+    limit = len(body.encode()) - 1  # one byte short, whatever the example's size
+    small = make_config(model={"artifact_path": config.model.artifact_path}, server={"max_request_bytes": limit})
+    response = create_app(small).test_client().post("/predict", data=body, content_type="application/json")
+    assert f"limit of {limit} bytes" in assert_error(response, 413, "payload_too_large")["message"]
 
 
 def test_a_batch_over_the_row_limit_gets_413(client, config, example, assert_error):

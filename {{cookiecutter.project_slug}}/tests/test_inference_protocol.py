@@ -154,8 +154,10 @@ def test_a_batch_over_the_row_limit_gets_413(client, config, v2, example, nested
 
 
 def test_a_body_over_the_size_limit_gets_413(make_config, config, v2):
-    small = make_config(model={"artifact_path": config.model.artifact_path}, server={"max_request_bytes": 100})
-    response = create_app(small).test_client().post(v2.infer, json=v2.body(v2.items, nested=False))
+    body = json.dumps(v2.body(v2.items, nested=False))
+    limit = len(body.encode()) - 1  # one byte short, whatever the items' size
+    small = make_config(model={"artifact_path": config.model.artifact_path}, server={"max_request_bytes": limit})
+    response = create_app(small).test_client().post(v2.infer, data=body, content_type="application/json")
     v2.error(response, 413)
 
 

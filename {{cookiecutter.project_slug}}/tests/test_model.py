@@ -29,10 +29,9 @@ from {{ cookiecutter.package_name }}.models.model import (
     train,
 )
 
-# What a model is loaded from: its skops file, and its ONNX copy when the task exports one.
-ARTIFACTS = [".skops", *([".onnx"] if task.ONNX_EXPORT else [])]
+# What a model is loaded from: its skops file, and its ONNX copy when it has one (the `saved` model always does).
+ARTIFACTS = [".skops", ".onnx"]
 RUNTIMES = ["onnx", "sklearn"]
-onnx_only = pytest.mark.skipif(not task.ONNX_EXPORT, reason="the task exports no ONNX copy")
 
 
 @pytest.fixture(scope="module")
@@ -49,19 +48,27 @@ def estimator(make_config, split):
 
 @pytest.fixture(scope="module")
 def load(make_config):
-    """load(path, trusted_types=(), runtime="onnx"): load_model as the service calls it, with the input settings."""
-    settings = make_config().inputs
+    """load(path, trusted_types=(), runtime="onnx"): load_model as the service calls it, with the input settings and
+    the configured trusted types (those an estimator of one's own needs), and `trusted_types` besides."""
+    config = make_config()
 
     def load_with_settings(path, trusted_types=(), runtime="onnx"):
-        return load_model(path, list(trusted_types), runtime, settings)
+        return load_model(path, [*config.model.trusted_types, *trusted_types], runtime, config.inputs)
 
     return load_with_settings
 
 
 @pytest.fixture
-def saved(copy_model, tmp_path):
-    """A private copy of the session's trained artifacts and metadata, free to damage."""
-    return copy_model(tmp_path / "model.skops")
+def saved(copy_model, tmp_path, has_onnx_copy):
+    """A private copy of the session's trained model, free to damage, with an ONNX copy: the trained one, or a
+    stand-in with its sha256 in the metadata when training kept none (what is checked here of the copy is the file
+    and its hash; test_a_corrupt_onnx_copy_with_matching_sha256_is_named shows what loading makes of bad bytes)."""
+    artifact = copy_model(tmp_path / "model.skops")
+    if not has_onnx_copy:
+        stand_in = b"a stand-in for an ONNX copy"
+        onnx_path(artifact).write_bytes(stand_in)
+        rewrite_metadata(artifact, onnx_sha256=hashlib.sha256(stand_in).hexdigest())
+    return artifact
 
 
 def saved_metadata(artifact):
@@ -139,16 +146,24 @@ def test_saved_metadata_describes_the_model(load, config, split, estimator):
         recorded = {key: metadata["hyperparameters"][step][key] for key in settings}
         assert recorded == json.loads(json.dumps(settings))
     assert len(metadata["artifact_sha256"]) == 64
-    assert (metadata["onnx_sha256"] is not None) is task.ONNX_EXPORT
+    copy = onnx_path(config.model.artifact_path)  # kept only when it predicts as the Pipeline does
+    assert metadata["onnx_sha256"] == (hashlib.sha256(copy.read_bytes()).hexdigest() if copy.exists() else None)
+
+
+@pytest.fixture
+def onnx_copy(has_onnx_copy):
+    """For the tests that compare an ONNX copy with its Pipeline: the session's model must have one."""
+    if not has_onnx_copy:
+        pytest.skip("the model has no ONNX copy (the task exports none, or skl2onnx cannot reproduce its Pipeline)")
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
-def test_onnx_serves_when_the_task_exports_it_and_scikit_learn_otherwise(load, config, runtime):
-    served = "onnx" if runtime == "onnx" and task.ONNX_EXPORT else "sklearn"
+def test_onnx_serves_when_the_model_has_a_copy_and_scikit_learn_otherwise(load, config, has_onnx_copy, runtime):
+    served = "onnx" if runtime == "onnx" and has_onnx_copy else "sklearn"
     assert load(config.model.artifact_path, runtime=runtime).runtime == served
 
 
-@onnx_only
+@pytest.mark.usefixtures("onnx_copy")
 def test_onnx_and_scikit_learn_agree_on_held_out_data(load, config, split):
     onnx, scikit_learn = (load(config.model.artifact_path, runtime=runtime) for runtime in RUNTIMES)
     rows = split.test.features
@@ -164,7 +179,7 @@ def test_a_pipeline_onnx_cannot_convert_is_served_by_scikit_learn(load, make_con
     pipeline = make_pipeline(FunctionTransformer(np.asarray), build_pipeline(make_config().model.hyperparameters))
     pipeline.fit(split.train.features, split.train.targets)
     assert export_onnx(pipeline, split.test) is None
-    save_model(pipeline, saved_metadata(saved), saved)  # over a model that had an ONNX copy, if the task makes one
+    save_model(pipeline, saved_metadata(saved), saved)  # over a model that had an ONNX copy
     assert not onnx_path(saved).exists()
     model = load(saved, ["numpy.asarray"], "onnx")
     assert model.runtime == "sklearn"
@@ -172,7 +187,7 @@ def test_a_pipeline_onnx_cannot_convert_is_served_by_scikit_learn(load, make_con
     np.testing.assert_array_equal(model.scores(split.test.features), expected)
 
 
-@onnx_only
+@pytest.mark.usefixtures("onnx_copy")
 def test_an_onnx_copy_that_disagrees_is_dropped(monkeypatch, split, estimator):
     assert export_onnx(estimator, split.test) is not None
     monkeypatch.setattr(task.OUTPUTS, "onnx_tolerance", -1.0)  # no copy can be that close
@@ -241,7 +256,6 @@ def test_a_corrupt_artifact_with_matching_sha256_is_named(load, saved):
         load(saved, runtime="sklearn")
 
 
-@onnx_only
 def test_a_corrupt_onnx_copy_with_matching_sha256_is_named(load, saved):
     garbage = b"not an onnx model"
     onnx_path(saved).write_bytes(garbage)
@@ -263,8 +277,10 @@ def test_untrusted_types_are_refused_unless_configured(load, tmp_path, saved):
 
 def test_saving_writes_every_artifact_and_no_temporary_file(load, tmp_path, split, estimator, saved):
     artifact = tmp_path / "fresh" / "model.skops"
-    save_model(estimator, saved_metadata(saved), artifact, export_onnx(estimator, split.test))
-    assert sorted(path.name for path in artifact.parent.iterdir()) == sorted(f"model{s}" for s in [*ARTIFACTS, ".json"])
+    onnx = export_onnx(estimator, split.test)
+    save_model(estimator, saved_metadata(saved), artifact, onnx)
+    written = [".skops", ".json", *([".onnx"] if onnx else [])]
+    assert sorted(path.name for path in artifact.parent.iterdir()) == sorted(f"model{s}" for s in written)
     assert load(artifact).metadata["training_data_sha256"] == split.train.fingerprint()
 
 

@@ -49,6 +49,14 @@ def test_training_explains_about_half_the_variance(model):
     assert metrics["mae"] <= metrics["rmse"]
 
 
+def test_onnxruntime_serves_the_model_s_onnx_copy(model):
+    """skl2onnx reproduces this Pipeline, so training keeps its ONNX copy and the shipped config serves it; the shared
+    tests that compare a copy with its Pipeline (test_model.py) run, never skip, for this task."""
+    assert task.ONNX_EXPORT
+    assert model.metadata["onnx_sha256"] is not None
+    assert model.runtime == "onnx"
+
+
 def test_the_example_is_the_first_patient_and_gets_a_progression_inside_the_training_range(model, example, diabetes):
     assert example == diabetes.features[0].tolist()
     (value,) = model.predict(model.inputs.validate([example], 1)).tolist()

@@ -45,6 +45,14 @@ def test_training_learns_iris_well(model):
     assert metrics["f1_macro"] >= 0.9
 
 
+def test_onnxruntime_serves_the_model_s_onnx_copy(model):
+    """skl2onnx reproduces this Pipeline, so training keeps its ONNX copy and the shipped config serves it; the shared
+    tests that compare a copy with its Pipeline (test_model.py) run, never skip, for this task."""
+    assert task.ONNX_EXPORT
+    assert model.metadata["onnx_sha256"] is not None
+    assert model.runtime == "onnx"
+
+
 def test_the_example_is_a_setosa(model, example):
     prediction = model.predict(model.inputs.validate([example], 1))
     assert prediction.labels == ["setosa"]

@@ -48,6 +48,13 @@ def test_training_learns_the_roles_well_but_not_perfectly(model):
     assert 0.85 <= metrics["f1_macro"] < 1
 
 
+def test_the_model_has_no_onnx_copy_and_scikit_learn_serves_it(model):
+    """skl2onnx's TF-IDF tokenizes and scores differently (task.py), so the task exports no copy."""
+    assert not task.ONNX_EXPORT
+    assert model.metadata["onnx_sha256"] is None
+    assert model.runtime == "sklearn"
+
+
 def test_the_example_is_a_nurse(model, example):
     prediction = model.predict(model.inputs.validate([example], 1))
     assert prediction.labels == ["nurse"]
