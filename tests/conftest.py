@@ -201,6 +201,35 @@ def server(installed_project):
     running.stop()
 
 
+@pytest.fixture(scope="module")
+def text_server(installed_text_project):
+    running = Server(installed_text_project, server__workers=2).wait_ready()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def regression_server(installed_regression_project):
+    running = Server(installed_regression_project, server__workers=2).wait_ready()
+    yield running
+    running.stop()
+
+
+# Each installed render, and the worker group whose tests use it: the default and text renders share one
+# (the benchmark's smoke test needs both), so that no render is installed twice. A test may also name its
+# server as a parameter (and get it with request.getfixturevalue): SERVED_BY says which render that is.
+INSTALL_GROUPS = {
+    "installed_project": "default-and-text",
+    "installed_text_project": "default-and-text",
+    "installed_regression_project": "regression",
+}
+SERVED_BY = {
+    "server": "installed_project",
+    "text_server": "installed_text_project",
+    "regression_server": "installed_regression_project",
+}
+
+
 def pytest_collection_modifyitems(items):
     """Order the slow tests (those that run a generated suite) last, so quick failures show first.
 
@@ -209,7 +238,9 @@ def pytest_collection_modifyitems(items):
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
     for item in items:
-        for installed in ("installed_project", "installed_text_project", "installed_regression_project"):
-            if installed in item.fixturenames:
-                item.add_marker(pytest.mark.xdist_group(installed))
+        params = getattr(item, "callspec", None)
+        named = [SERVED_BY.get(value) for value in params.params.values()] if params else []
+        for installed in [*item.fixturenames, *named]:
+            if installed in INSTALL_GROUPS:
+                item.add_marker(pytest.mark.xdist_group(INSTALL_GROUPS[installed]))
                 break
