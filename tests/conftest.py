@@ -239,7 +239,7 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
     for item in items:
         params = getattr(item, "callspec", None)
-        named = [SERVED_BY.get(value) for value in params.params.values()] if params else []
+        named = [SERVED_BY.get(value) for value in params.params.values() if isinstance(value, str)] if params else []
         for installed in [*item.fixturenames, *named]:
             if installed in INSTALL_GROUPS:
                 item.add_marker(pytest.mark.xdist_group(INSTALL_GROUPS[installed]))
