@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from cookiecutter.main import cookiecutter
+from filelock import FileLock
 
 from .matrix import TEMPLATE
 
@@ -100,21 +101,41 @@ def install(project):
 
 
 @pytest.fixture(scope="session")
-def installed_project(render, tmp_path_factory):
+def shared_install(render, tmp_path_factory, worker_id):
+    """shared_install(name, **answers) -> that render, installed and trained once for the whole run.
+
+    Under pytest-xdist every worker has its own session fixtures; the first worker to ask installs
+    into the run's common folder while the others wait on its lock, so no render is installed twice."""
+    base = tmp_path_factory.getbasetemp()
+    common = base if worker_id == "master" else base.parent
+
+    def installed(name, **answers):
+        folder = common / f"installed-{name}"
+        with FileLock(f"{folder}.lock"):
+            if not folder.is_dir():
+                install(render(folder, **answers))
+        (project,) = [path for path in folder.iterdir() if path.is_dir()]
+        return project
+
+    return installed
+
+
+@pytest.fixture(scope="session")
+def installed_project(shared_install):
     """A default render, installed and trained."""
-    return install(render(tmp_path_factory.mktemp("installed")))
+    return shared_install("default")
 
 
 @pytest.fixture(scope="session")
-def installed_text_project(render, tmp_path_factory):
+def installed_text_project(shared_install):
     """A text render, installed and trained."""
-    return install(render(tmp_path_factory.mktemp("installed-text"), **TEXT_ANSWERS))
+    return shared_install("text", **TEXT_ANSWERS)
 
 
 @pytest.fixture(scope="session")
-def installed_regression_project(render, tmp_path_factory):
+def installed_regression_project(shared_install):
     """A regression render, installed and trained."""
-    return install(render(tmp_path_factory.mktemp("installed-regression"), **REGRESSION_ANSWERS))
+    return shared_install("regression", **REGRESSION_ANSWERS)
 
 
 def env_prefix(project: Path) -> str:
@@ -215,32 +236,6 @@ def regression_server(installed_regression_project):
     running.stop()
 
 
-# Each installed render, and the worker group whose tests use it: the default and text renders share one
-# (the benchmark's smoke test needs both), so that no render is installed twice. A test may also name its
-# server as a parameter (and get it with request.getfixturevalue): SERVED_BY says which render that is.
-INSTALL_GROUPS = {
-    "installed_project": "default-and-text",
-    "installed_text_project": "default-and-text",
-    "installed_regression_project": "regression",
-}
-SERVED_BY = {
-    "server": "installed_project",
-    "text_server": "installed_text_project",
-    "regression_server": "installed_regression_project",
-}
-
-
 def pytest_collection_modifyitems(items):
-    """Order the slow tests (those that run a generated suite) last, so quick failures show first.
-
-    Under pytest-xdist (`--dist loadgroup`), the tests of each installed render run in one worker,
-    which installs it once, while the other workers take the rest.
-    """
+    """Order the slow tests (those that run a generated suite or a server) last, so quick failures show first."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
-    for item in items:
-        params = getattr(item, "callspec", None)
-        named = [SERVED_BY.get(value) for value in params.params.values() if isinstance(value, str)] if params else []
-        for installed in [*item.fixturenames, *named]:
-            if installed in INSTALL_GROUPS:
-                item.add_marker(pytest.mark.xdist_group(INSTALL_GROUPS[installed]))
-                break
