@@ -16,7 +16,7 @@ import numpy as np
 from ..data.data_loader import DataError, Dataset, Rows, numeric_columns
 from ..errors import ApiError
 
-# The answer's values are rounded to this many decimals in the page and the CLI, never in the API.
+# The page shows a value with this many decimals; the API answers it unrounded (the CLI: 6 decimals).
 SHOWN_DECIMALS = 3
 
 
