@@ -33,7 +33,7 @@ SHADOWED = frozenset(sys.stdlib_module_names) | {
     "threadpoolctl",
     "yaml",
     "skops",
-    "gunicorn",
+    "granian",
     "onnx",
     "onnxruntime",
     "orjson",

@@ -1,5 +1,5 @@
 """Render the template the way users do (the cookiecutter API) and run what they would run; start the
-rendered service's real gunicorn for the end-to-end tests."""
+rendered service's real production server for the end-to-end tests."""
 
 import contextlib
 import http.client
@@ -172,7 +172,8 @@ def request(port, method, path, body=None, headers=None, timeout=10):
 
 
 class Server:
-    """gunicorn, started from the project's folder with its own .venv, on a free loopback port."""
+    """The production server (the Dockerfile's CMD), started from the project's folder with its own .venv, on a
+    free loopback port."""
 
     def __init__(self, project: Path, **settings):
         self.project, self.port, self.prefix = project, free_port(), env_prefix(project)
@@ -180,7 +181,7 @@ class Server:
         env.update({f"{self.prefix}SERVER__HOST": "127.0.0.1", f"{self.prefix}SERVER__PORT": str(self.port)})
         env.update({self.prefix + key.upper(): str(value) for key, value in settings.items()})
         self.env = env
-        self.log = (project / f"gunicorn-{self.port}.log").open("w+")
+        self.log = (project / f"server-{self.port}.log").open("w+")
         self.process = subprocess.Popen(docker_cmd(project), cwd=project, env=env, stdout=self.log, stderr=self.log)
 
     def run(self, command: list[str], **settings) -> subprocess.CompletedProcess:
@@ -191,7 +192,7 @@ class Server:
     def wait_ready(self, seconds=60):
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"gunicorn exited: {self.output()}"
+            assert self.process.poll() is None, f"the server exited: {self.output()}"
             with contextlib.suppress(OSError):
                 if request(self.port, "GET", "/ready", timeout=2)[0] == 200:
                     return self
@@ -216,7 +217,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(installed_project):
-    """The default render's gunicorn with two workers, one per test module that asks for it."""
+    """The default render's server with two workers, one per test module that asks for it."""
     running = Server(installed_project, server__workers=2).wait_ready()
     yield running
     running.stop()

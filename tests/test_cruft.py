@@ -11,7 +11,7 @@ import pytest
 from .matrix import TEMPLATE
 
 GIT_USER = ["-c", "user.name=Template Tests", "-c", "user.email=tests@example.com"]
-CHANGED_SETTING = "  graceful_timeout_seconds: 20\n"
+CHANGED_SETTING = "  graceful_timeout_seconds: 10\n"
 
 
 def git(folder, *arguments):

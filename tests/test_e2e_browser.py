@@ -1,5 +1,5 @@
 """The model card in a real headless Chromium (Debian's chromium and chromium-driver, driven by Selenium)
-against the rendered service's gunicorn: load the page, try a good and a bad example, keep screenshots.
+against the rendered service: load the page, try a good and a bad example, keep screenshots.
 
 A missing browser fails the test rather than skipping it, so CI proves the page works in one."""
 

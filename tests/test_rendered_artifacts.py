@@ -48,7 +48,7 @@ def test_hadolint_finds_nothing_in_the_dockerfile(rendered, request, run_in):
 def test_the_image_runs_the_service_as_a_non_root_user_with_a_stdlib_healthcheck(default_project):
     lines = (default_project / "Dockerfile").read_text().splitlines()
     assert "USER 10001" in lines
-    assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py"]' in lines
+    assert 'CMD ["python", "-m", "iris_classifier_service", "serve"]' in lines
     assert any("python -m iris_classifier_service train" in line for line in lines)
     assert 'CMD ["python", "-m", "iris_classifier_service.healthcheck"]' in " ".join(lines)
 

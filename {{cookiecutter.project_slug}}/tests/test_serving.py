@@ -1,13 +1,18 @@
-"""How the service runs in production: gunicorn's settings, and the load test against a live service."""
+"""How the service runs in production: the server's settings, its workers, its metrics files, and the load test."""
 
-import gc
 import hashlib
 import json
 import os
-import runpy
-import types
+{%- if cookiecutter.enable_metrics %}
+import subprocess
+import sys
+{%- endif %}
 
 import pytest
+{%- if cookiecutter.enable_metrics %}
+from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
+{%- endif %}
 
 from {{ cookiecutter.package_name }} import (
     loadtest,
@@ -15,55 +20,48 @@ from {{ cookiecutter.package_name }} import (
 from {{ cookiecutter.package_name }}.api.app import (
     create_app,
 )
-from {{ cookiecutter.package_name }}.models.model import (
-    ModelError,
+{%- if cookiecutter.enable_metrics %}
+from {{ cookiecutter.package_name }}.api.metrics import (
+    forget_dead_processes,
+)
+{%- endif %}
+from {{ cookiecutter.package_name }}.server import (
+    granian,
+    worker_app,
 )
 from {{ cookiecutter.package_name }}.utils.helpers import (
     ENV_PREFIX,
 )
 
 
-@pytest.fixture
-def gunicorn_settings(monkeypatch, config_path):
-    """gunicorn.conf.py evaluated as gunicorn does, from the project folder, under given environment overrides."""
-
-    def load(**env):
-        monkeypatch.chdir(config_path.parents[1])
-        for key, value in env.items():
-            monkeypatch.setenv(ENV_PREFIX + key, value)
-        return runpy.run_path("gunicorn.conf.py")
-
-    return load
-
-
-def test_gunicorn_binds_and_times_out_as_configured(gunicorn_settings, make_config):
-    settings = gunicorn_settings(SERVER__PORT="9123", SERVER__WORKERS="3")
-    server = make_config().server
-    assert settings["bind"] == [f"{server.host}:9123"]
-    assert settings["workers"] == 3
-    assert settings["timeout"] == server.timeout_seconds
-    assert settings["graceful_timeout"] == server.graceful_timeout_seconds
-
-
-def test_gunicorn_loads_the_model_once_in_the_master(gunicorn_settings):
-    settings = gunicorn_settings()
-    assert settings["preload_app"] is True
-    assert settings["wsgi_app"] == "{{ cookiecutter.package_name }}.api.app:create_app()"
+def test_granian_takes_every_setting_from_config_and_its_environment_overrides(make_config):
+    settings = {
+        "PORT": "9123",
+        "WORKERS": "3",
+        "THREADS_PER_WORKER": "16",
+        "MAX_CONNECTIONS_PER_WORKER": "100",
+        "HEADER_TIMEOUT_SECONDS": "7",
+        "GRACEFUL_TIMEOUT_SECONDS": "4",
+        "WORKER_LIFETIME_SECONDS": "3600",
+    }
+    config = make_config(env={f"{ENV_PREFIX}SERVER__{key}": value for key, value in settings.items()})
+    server = granian(config)
+    assert (server.bind_addr, server.bind_port) == (config.server.host, 9123)
+    assert (server.workers, server.blocking_threads, server.backpressure) == (3, 16, 100)
+    assert server.http1_settings.header_read_timeout == 7000  # milliseconds
+    assert server.http1_settings.keep_alive is True
+    assert (server.workers_kill_timeout, server.workers_lifetime) == (4, 3600)
+    assert server.respawn_failed_workers is True
+    assert server.interface == "wsgi"
+    assert server.http == "1"
+    assert server.log_access is False  # the app writes the access log
 
 
-def test_the_master_freezes_its_objects_before_each_fork(gunicorn_settings):
-    """Frozen objects are out of the collector's reach: a worker's collections leave their pages shared."""
-    gc.unfreeze()
-    try:
-        gunicorn_settings()["pre_fork"](server=None, worker=None)
-        assert gc.get_freeze_count() > 0
-    finally:
-        gc.unfreeze()
+def test_granian_runs_one_worker_per_usable_cpu_by_default(make_config):
+    assert granian(make_config()).workers == len(os.sched_getaffinity(0))
 
 
-def test_each_worker_readies_the_model_after_the_fork_and_refuses_to_boot_without(
-    gunicorn_settings, make_config, copy_model, tmp_path
-):
+def test_each_worker_readies_the_model_after_the_fork_and_exits_without(make_config, copy_model, tmp_path, caplog):
     artifact = copy_model(tmp_path / "model.skops")
     broken = b"not an onnx model"
     artifact.with_suffix(".onnx").write_bytes(broken)
@@ -71,14 +69,57 @@ def test_each_worker_readies_the_model_after_the_fork_and_refuses_to_boot_withou
     metadata["onnx_sha256"] = hashlib.sha256(broken).hexdigest()
     artifact.with_suffix(".json").write_text(json.dumps(metadata))
     onnx_model = {"artifact_path": str(artifact), "runtime": "onnx"}  # whatever the config says
-    app = create_app(make_config(model=onnx_model))  # the master: no onnxruntime yet
-    worker = types.SimpleNamespace(wsgi=app)  # what gunicorn hands the hook: the worker and its app
-    with pytest.raises(ModelError, match=r"not a loadable ONNX model"):
-        gunicorn_settings()["post_worker_init"](worker)
+    app = create_app(make_config(model=onnx_model))  # the main process: no onnxruntime yet
+    with pytest.raises(SystemExit) as exited:
+        worker_app(app)()  # what a worker runs first
+    assert exited.value.code == 1
+    assert "not a loadable ONNX model" in caplog.records[-1].reason
 
 
-def test_gunicorn_runs_one_worker_per_usable_cpu_by_default(gunicorn_settings):
-    assert gunicorn_settings()["workers"] == len(os.sched_getaffinity(0))
+{% if cookiecutter.enable_metrics -%}
+def test_a_worker_serves_the_app_its_main_process_built(app, monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))  # as server.serve sets it
+{%- else -%}
+def test_a_worker_serves_the_app_its_main_process_built(app):
+{%- endif %}
+    assert worker_app(app)() is app
+{%- if cookiecutter.enable_metrics %}
+
+
+def counter_file(folder, pid, value):
+    """What prometheus_client's multiprocess mode writes for one process: a counter of requests."""
+    values = MmapedDict(str(folder / f"counter_{pid}.db"))
+    key = mmap_key("http_requests", "http_requests_total", ["route"], ["/predict"], "Requests")
+    values.write_value(key, value, 0.0)
+    values.close()
+
+
+def exited_pid():
+    process = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(process.stdout)
+
+
+def test_a_new_worker_folds_the_metrics_files_of_dead_ones_into_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    first_dead, second_dead = exited_pid(), exited_pid()
+    counter_file(tmp_path, first_dead, 3)
+    counter_file(tmp_path, second_dead, 4)
+    counter_file(tmp_path, os.getpid(), 5)  # alive: left as it is
+    (tmp_path / f"gauge_livemax_{first_dead}.db").write_bytes(b"")
+
+    def exposed():
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, str(tmp_path))
+        return generate_latest(registry).decode()
+
+    forget_dead_processes()
+    assert {path.name for path in tmp_path.glob("*.db")} == {"counter_dead.db", f"counter_{os.getpid()}.db"}
+    assert 'http_requests_total{route="/predict"} 12.0' in exposed()
+    third_dead = exited_pid()
+    counter_file(tmp_path, third_dead, 1)
+    forget_dead_processes()  # the next new worker adds to the same sums
+    assert 'http_requests_total{route="/predict"} 13.0' in exposed()
+{%- endif %}
 
 
 def test_the_load_test_reports_figures_from_a_live_service(live_port, capsys):

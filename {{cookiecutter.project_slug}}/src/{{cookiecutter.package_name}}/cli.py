@@ -1,4 +1,4 @@
-"""The command line: train, predict on a CSV, or serve (`python -m <package> --help`).
+"""The command line: train, predict on a CSV, serve, or try it out (`python -m <package> --help`).
 
 Each command is a small function over the same modules the API uses, so what the CLI
 trains is exactly what the service loads.
@@ -51,7 +51,14 @@ def predict_command(config: Config, args: argparse.Namespace) -> None:
 
 
 def serve_command(config: Config, _args: argparse.Namespace) -> None:
-    """Flask's development server, for trying things out; production uses gunicorn."""
+    """Serve in production: granian, its workers and timeouts from config (what the image runs)."""
+    from .server import serve
+
+    serve(config)
+
+
+def dev_command(config: Config, _args: argparse.Namespace) -> None:
+    """Flask's development server, one process, for trying things out; never in production."""
     from .api.app import create_app
 
     app = create_app(config)
@@ -74,6 +81,7 @@ def parser() -> argparse.ArgumentParser:
     predict_parser.add_argument("--output", type=Path, required=True, help="CSV to write")
     predict_parser.set_defaults(run=predict_command)
     commands.add_parser("serve", help=serve_command.__doc__).set_defaults(run=serve_command)
+    commands.add_parser("dev", help=dev_command.__doc__).set_defaults(run=dev_command)
     return root
 
 
