@@ -1,7 +1,7 @@
 """A small load test for a running service (`make loadtest`, or this module with --help).
 
 It sends the task's own example (task.EXAMPLE) with the standard library's HTTP client, one new
-connection per request (as gunicorn's sync workers serve them), a fixed number of requests from a
+connection per request (the costlier case for a server), a fixed number of requests from a
 few threads: requests per second, latency percentiles, and every answer that was not a 200. Aim it
 only at a server you run.
 """

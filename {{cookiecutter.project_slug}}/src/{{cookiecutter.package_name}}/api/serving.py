@@ -62,7 +62,7 @@ class ModelSlot:
         )
 
     def warm_up(self) -> None:
-        """Ready the runtime in this process: gunicorn calls it in each worker, after the fork."""
+        """Ready the runtime in this process: the server calls it in each worker, after the fork."""
         if self.model is not None:
             self.model.warm_up()
 

@@ -299,7 +299,7 @@ class OnnxScorer:
     """Rows -> the model's scores with onnxruntime, one session per process.
 
     The session is made in the process that scores, on first use or on `warm_up()`: onnxruntime
-    must not even be imported before gunicorn forks its workers (a forked worker then hangs when
+    must not even be imported before the server forks its workers (a forked worker then hangs when
     it exits, so every SIGTERM would wait out the graceful timeout).
     """
 
@@ -314,7 +314,7 @@ class OnnxScorer:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        # One thread per call: gunicorn's workers are the parallelism.
+        # One thread per call: the server's worker processes are the parallelism.
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         try:
