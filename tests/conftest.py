@@ -166,7 +166,7 @@ def request(port, method, path, body=None, headers=None, timeout=10):
         response = connection.getresponse()
         data = response.read().decode()
         is_json = response.getheader("Content-Type", "").startswith("application/json")
-        return response.status, dict(response.getheaders()), json.loads(data) if is_json else data
+        return response.status, response.headers, json.loads(data) if is_json else data  # headers: any case
     finally:
         connection.close()
 

@@ -87,9 +87,9 @@ def test_a_visitor_tries_the_model_in_a_real_browser(server, browser, capsys):
     screenshot(browser, capsys, "model-card-error")
 
     # The console says nothing was blocked by the Content-Security-Policy or failed to load: it notes only the
-    # 422 and the favicon, which the service does not have.
+    # 422 and the favicon, which the service does not have. (The reason phrase's case is the server's choice.)
     messages = [entry["message"] for entry in browser.get_log("browser") if "/favicon.ico " not in entry["message"]]
-    assert messages == [
-        f"http://127.0.0.1:{server.port}/ - Failed to load resource: the server responded with a status of 422 "
-        "(UNPROCESSABLE ENTITY)"
+    assert [message.lower() for message in messages] == [
+        f"http://127.0.0.1:{server.port}/ - failed to load resource: the server responded with a status of 422 "
+        "(unprocessable entity)"
     ]

@@ -1,4 +1,4 @@
-"""The production server, `python -m {{ cookiecutter.package_name }} serve`: granian runs the app, every setting from config.
+"""The production server (`python -m <package> serve`): granian runs the app, every setting from config.
 
 granian's HTTP layer is Rust: it keeps connections alive, holds idle and slow connections without
 a Python thread, and closes a connection that takes longer than server.header_timeout_seconds to
