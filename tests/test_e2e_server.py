@@ -132,6 +132,7 @@ def test_metrics_add_up_across_both_workers(server):
 
 BAD_REQUESTS = [
     ("malformed-json", "POST", "/predict", '{"features": [5.1,', JSON, 400, "bad_request"),
+    ("deep-json", "POST", "/predict", "[" * 100_000 + "]" * 100_000, JSON, 400, "bad_request"),
     ("not-json", "POST", "/predict", "features=5.1", {"Content-Type": "text/plain"}, 415, "unsupported_media_type"),
     ("no-content-type", "POST", "/predict", '{"features": [1, 2, 3, 4]}', {}, 415, "unsupported_media_type"),
     ("too-few", "POST", "/predict", {"features": [1, 2, 3]}, None, 422, "invalid_input"),

@@ -109,9 +109,18 @@ def test_a_batch_with_a_bad_item_in_every_row_lists_only_the_first_problems(clie
     assert error["message"].startswith("row 0")
 
 
-def test_malformed_json_gets_400(client, one, assert_error):
+def test_malformed_json_gets_400_naming_the_problem(client, one, assert_error):
     body = json.dumps(one)[:-2]
-    assert_error(client.post("/predict", data=body, content_type="application/json"), 400, "bad_request")
+    error = assert_error(client.post("/predict", data=body, content_type="application/json"), 400, "bad_request")
+    assert error["message"].startswith("the body is not valid JSON: ")
+
+
+@pytest.mark.parametrize("depth", [1025, 100_000])
+def test_json_nested_too_deeply_gets_400_not_500(client, assert_error, depth):
+    """orjson stops at 1024 levels; the standard library, which reads what orjson refuses, would recurse."""
+    body = "[" * depth + "]" * depth
+    error = assert_error(client.post("/predict", data=body, content_type="application/json"), 400, "bad_request")
+    assert error["message"] == "the body is not valid JSON: it is nested too deeply"
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])

@@ -116,9 +116,10 @@ def test_bad_input_gets_400_with_the_protocols_error(client, v2, case):
     assert message in v2.error(client.post(v2.infer, json=payload), 400)
 
 
-def test_malformed_json_gets_400(client, v2):
-    response = client.post(v2.infer, data='{"inputs": [', content_type="application/json")
-    v2.error(response, 400)
+@pytest.mark.parametrize("body", ['{"inputs": [', '{"inputs": ' + "[" * 5000 + "]" * 5000 + "}"], ids=["cut", "deep"])
+def test_malformed_json_gets_400_in_the_protocols_shape(client, v2, body):
+    response = client.post(v2.infer, data=body, content_type="application/json")
+    assert v2.error(response, 400).startswith("the body is not valid JSON: ")
 
 
 @pytest.mark.parametrize(

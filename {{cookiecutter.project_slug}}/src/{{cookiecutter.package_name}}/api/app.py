@@ -11,7 +11,7 @@ from flask_cors import CORS
 
 from ..utils.helpers import Config, load_config, secret_key, setup_logging
 from . import errors, serving
-from .extensions import CookieOnlySessions, OrjsonProvider
+from .extensions import CookieOnlySessions, JsonErrorRequest, OrjsonProvider
 from .inference_protocol import inference_protocol
 from .openapi import openapi
 from .routes import api
@@ -25,6 +25,7 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or load_config()
     setup_logging(config.logging.level)
     app = Flask(__name__, static_folder=None)  # no app-wide /static: a blueprint with files serves its own
+    app.request_class = JsonErrorRequest
     app.session_interface = CookieOnlySessions()
     app.json = OrjsonProvider(app)
     app.config.from_mapping(
