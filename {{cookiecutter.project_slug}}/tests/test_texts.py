@@ -30,15 +30,17 @@ def max_chars(config):
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("", "must not be empty or only whitespace"),
-        (" \n\t", "must not be empty or only whitespace"),
+        ("", "must not be empty or only whitespace and invisible characters"),
+        (" \n\t", "must not be empty or only whitespace and invisible characters"),
+        ("\u200b\u200d\ufeff", "must not be empty or only whitespace and invisible characters"),
+        ("\x00\x1f \u202e", "must not be empty or only whitespace and invisible characters"),
         (5, "must be a string, not a number"),
         (True, "must be a string, not a boolean"),
         (None, "must be a string, not null"),
         (["a text"], "must be a string, not a list"),
         ({"text": "a text"}, "must be a string, not an object"),
     ],
-    ids=["empty", "whitespace", "number", "boolean", "null", "list", "object"],
+    ids=["empty", "whitespace", "zero-width", "controls", "number", "boolean", "null", "list", "object"],
 )
 def test_invalid_texts_get_422_naming_the_row(client, assert_error, text, problem):
     error = assert_error(client.post("/predict", json={"text": text}), 422, "invalid_input")
@@ -57,10 +59,10 @@ def test_a_text_over_the_length_limit_gets_422(client, max_chars, assert_error, 
 def test_every_problem_in_a_batch_is_listed(client, example, assert_error):
     error = assert_error(client.post("/predict", json={"instances": ["", example, 3]}), 422, "invalid_input")
     assert error["details"] == [
-        {"row": 0, "problem": "must not be empty or only whitespace"},
+        {"row": 0, "problem": "must not be empty or only whitespace and invisible characters"},
         {"row": 2, "problem": "must be a string, not a number"},
     ]
-    assert error["message"] == "row 0: must not be empty or only whitespace"
+    assert error["message"] == "row 0: must not be empty or only whitespace and invisible characters"
 
 
 def test_valid_texts_reach_the_model_as_they_were_sent(model, example):
@@ -103,8 +105,8 @@ def test_the_page_s_history_keeps_the_text_s_start(model, text, shown):
     ("detail", "words"),
     [
         (
-            {"row": 0, "problem": "must not be empty or only whitespace"},
-            "your text must not be empty or only whitespace",
+            {"row": 0, "problem": "must not be empty or only whitespace and invisible characters"},
+            "your text must not be empty or only whitespace and invisible characters",
         ),
         ({"problem": "the model is not ready"}, "the model is not ready"),
     ],
@@ -180,9 +182,9 @@ def test_the_page_has_one_textarea_with_its_length_limit(client, max_chars, page
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("", "your text must not be empty or only whitespace"),
-        (" \r\n\t ", "your text must not be empty or only whitespace"),
-        (None, "your text must not be empty or only whitespace"),
+        ("", "your text must not be empty or only whitespace and invisible characters"),
+        (" \r\n\t ", "your text must not be empty or only whitespace and invisible characters"),
+        (None, "your text must not be empty or only whitespace and invisible characters"),
         (1, "your text has {length} characters, more than the limit of {max_chars}"),
     ],
     ids=["empty", "blank", "missing", "too-long"],

@@ -6,6 +6,7 @@ string of at most `max_chars` characters (config: inputs.max_chars). `item_schem
 rules in JSON Schema, so /openapi.json cannot drift from what `validate` accepts.
 """
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,11 @@ from ..errors import json_type
 from . import check_batch_size, items_of, protocol_error, refuse, v2_tensor
 
 V2_DATATYPE = "BYTES"  # the protocol's name for strings
+# A text must have one character that shows: not whitespace, not a control character, not a
+# zero-width or direction mark. One pattern for JSON Schema (ECMA regex) and Python's re alike.
+VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f\xad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+EMPTY = "must not be empty or only whitespace and invisible characters"
+_has_visible = re.compile(VISIBLE)
 # The page's history keeps only a text's start: all of the session must fit a cookie (about 4 KB).
 SNIPPET_CHARS = 80
 
@@ -89,8 +95,8 @@ class Texts:
     def _problem(self, text: Any) -> str | None:
         if type(text) is not str:
             return f"must be a string, not {json_type(text)}"
-        if not text.strip():
-            return "must not be empty or only whitespace"
+        if not _has_visible.search(text):
+            return EMPTY
         if len(text) > self.max_chars:
             return f"has {len(text)} characters, more than the limit of {self.max_chars}"
         return None
@@ -100,8 +106,8 @@ class Texts:
             "type": "string",
             "minLength": 1,
             "maxLength": self.max_chars,
-            "pattern": r"\S",
-            "description": "One text: a string with at least one character that is not whitespace.",
+            "pattern": VISIBLE,
+            "description": "One text: a string with a visible character (not only whitespace, controls or zero-width).",
         }
 
     # The Open Inference Protocol's view: one BYTES tensor of shape [rows] or [rows, 1].
