@@ -129,12 +129,30 @@ def test_a_body_that_is_not_json_gets_415(client, one, assert_error, content_typ
     assert_error(response, 415, "unsupported_media_type")
 
 
-def test_a_body_over_the_size_limit_gets_413(make_config, config, example, assert_error):
-    body = json.dumps({"instances": [example] * 2})
-    limit = len(body.encode()) - 1  # one byte short, whatever the example's size
+# What a server hands the app for a chunked body: no length, and its word that the stream ends with the body.
+CHUNKED = {"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True}
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "chunked"])
+def test_a_body_over_the_size_limit_gets_413(make_config, config, example, assert_error, streamed):
+    body = json.dumps({"instances": [example] * 2}).encode()
+    limit = len(body) - 1  # one byte short, whatever the example's size
     small = make_config(model={"artifact_path": config.model.artifact_path}, server={"max_request_bytes": limit})
-    response = create_app(small).test_client().post("/predict", data=body, content_type="application/json")
+    client = create_app(small).test_client()
+    if streamed:  # no Content-Length: the server says where the body ends, as granian does for a chunked one
+        stream = {"input_stream": io.BytesIO(body), "environ_overrides": CHUNKED}
+        response = client.post("/predict", content_type="application/json", **stream)
+    else:
+        response = client.post("/predict", data=body, content_type="application/json")
     assert f"limit of {limit} bytes" in assert_error(response, 413, "payload_too_large")["message"]
+
+
+def test_a_streamed_body_of_exactly_the_size_limit_is_read(make_config, config, one):
+    body = json.dumps(one).encode()
+    exact = make_config(model={"artifact_path": config.model.artifact_path}, server={"max_request_bytes": len(body)})
+    stream = {"input_stream": io.BytesIO(body), "environ_overrides": CHUNKED}
+    response = create_app(exact).test_client().post("/predict", content_type="application/json", **stream)
+    assert response.status_code == 200
 
 
 def test_a_batch_over_the_row_limit_gets_413(client, config, example, assert_error):

@@ -7,6 +7,7 @@ import orjson
 from flask import Flask, Request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import ApiError
 
@@ -34,7 +35,17 @@ class OrjsonProvider(DefaultJSONProvider):
 class JsonErrorRequest(Request):
     """Flask's request, but a body that is not valid JSON is a 400 saying why, in the API's error shape
     (Werkzeug's default says only that "the browser (or proxy) sent a request this server could not
-    understand"). A body that is not declared JSON at all is still Flask's 415."""
+    understand"). A body that is not declared JSON at all is still Flask's 415. A streamed (chunked)
+    body over the size limit is a 413, like a declared one: Werkzeug stops reading it at the limit and
+    would hand on what it read, cut (a 400)."""
+
+    def get_data(self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False) -> Any:
+        data = super().get_data(cache, as_text, parse_form_data)
+        limit = self.max_content_length
+        streamed = self.content_length is None and limit is not None
+        if streamed and len(data) >= limit and self.environ["wsgi.input"].read(1):  # a byte past the limit
+            raise RequestEntityTooLarge()
+        return data
 
     def on_json_loading_failed(self, e: ValueError | None) -> NoReturn:
         if e is None:
