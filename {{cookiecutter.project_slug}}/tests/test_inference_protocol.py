@@ -107,6 +107,10 @@ BAD_REQUESTS = {
     "unknown-output": lambda t: ({**t.body(t.items), "outputs": [{"name": "species"}]}, "unknown output 'species'"),
     "outputs-not-a-list": lambda t: ({**t.body(t.items), "outputs": {"name": "x"}}, '"outputs" must be a list'),
     "output-not-an-object": lambda t: ({**t.body(t.items), "outputs": ["x"]}, '"outputs" must be a list'),
+    "wrong-input-name": lambda t: (t.body(t.items, name="features"), "the input tensor is named 'features'"),
+    "no-input-name": lambda t: (t.body(t.items, name=t.DROP), "the input tensor is named None"),
+    "id-not-a-string": lambda t: ({"id": 42, **t.body(t.items)}, '"id" must be a string, not 42'),
+    "id-null": lambda t: ({"id": None, **t.body(t.items)}, '"id" must be a string, not None'),
 }
 
 
@@ -114,6 +118,17 @@ BAD_REQUESTS = {
 def test_bad_input_gets_400_with_the_protocols_error(client, v2, case):
     payload, message = case(v2)
     assert message in v2.error(client.post(v2.infer, json=payload), 400)
+
+
+@pytest.mark.parametrize("field", ["name", "shape", "datatype", "outputs"])
+def test_a_field_nested_a_thousand_deep_gets_400_not_500(client, v2, field):
+    """orjson reads up to 1024 levels; quoting such a value with repr() in the error message would recurse."""
+    if field == "outputs":
+        body = {**v2.body(v2.items), "outputs": [{"name": "DEEP"}]}
+    else:
+        body = v2.body(v2.items, **{field: "DEEP"})
+    deep = json.dumps(body).replace('"DEEP"', "[" * 1000 + "]" * 1000)
+    assert "a list" in v2.error(client.post(v2.infer, data=deep, content_type="application/json"), 400)
 
 
 @pytest.mark.parametrize("body", ['{"inputs": [', '{"inputs": ' + "[" * 5000 + "]" * 5000 + "}"], ids=["cut", "deep"])

@@ -22,6 +22,15 @@ class ApiError(Exception):
         self.code = code
 
 
+def shown(value: Any) -> str:
+    """A client's value as an error message quotes it: a short string, number or flat list as written, anything
+    else by its kind. (repr() of a list nested a thousand deep recurses, and a long one floods the message.)"""
+    scalars = (str, int, float, bool, type(None))
+    flat = isinstance(value, scalars) or (isinstance(value, list) and all(isinstance(item, scalars) for item in value))
+    text = repr(value) if flat else ""
+    return text if text and len(text) <= 60 else json_type(value)
+
+
 def json_type(value: Any) -> str:
     """What a JSON value is, in the words a client reads in an error."""
     names = {

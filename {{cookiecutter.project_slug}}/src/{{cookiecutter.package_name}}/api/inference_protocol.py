@@ -11,12 +11,10 @@ from typing import Any
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import ApiError
+from ..errors import ApiError, shown
 from ..models.model import LoadedModel
-from ..schemas import protocol_error
+from ..schemas import V2_INPUT_NAME, protocol_error
 from .serving import predict, ready_model
-
-INPUT_NAME = "input-0"
 
 inference_protocol = Blueprint("inference_protocol", __name__, url_prefix="/v2")
 
@@ -76,7 +74,7 @@ def model_metadata(name: str, version: str | None = None):
         "name": name,
         "versions": [model.version],
         "platform": model.runtime,
-        "inputs": [{"name": INPUT_NAME, **model.inputs.v2_metadata()}],
+        "inputs": [{"name": V2_INPUT_NAME, **model.inputs.v2_metadata()}],
         "outputs": model.outputs.v2_metadata(),
     }
 
@@ -100,6 +98,8 @@ def infer(name: str, version: str | None = None):
     body = request.get_json(force=True)
     if not isinstance(body, dict):
         raise protocol_error('the body must be a JSON object with an "inputs" list')
+    if not isinstance(body.get("id", ""), str):
+        raise protocol_error(f'"id" must be a string, not {shown(body["id"])}')
     wanted = _output_names(body.get("outputs"), model.outputs.output_names)
     model, _features, prediction = predict(lambda inputs: inputs.v2_items(body.get("inputs")))
     outputs = model.outputs.v2_outputs(prediction)
@@ -119,5 +119,5 @@ def _output_names(requested: Any, names: tuple[str, ...]) -> list[str]:
     asked = [output.get("name") for output in requested]
     unknown = [name for name in asked if name not in names]
     if unknown:
-        raise protocol_error(f"unknown output {unknown[0]!r}: the model's outputs are {', '.join(names)}")
+        raise protocol_error(f"unknown output {shown(unknown[0])}: the model's outputs are {', '.join(names)}")
     return list(dict.fromkeys(asked)) or list(names)

@@ -15,7 +15,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..data.data_loader import Dataset, Rows
-from ..errors import ApiError
+from ..errors import ApiError, shown
+
+V2_INPUT_NAME = "input-0"  # the one input tensor's name, as GET /v2/models/<name> gives it
 
 
 class Inputs(Protocol):
@@ -111,6 +113,9 @@ def v2_tensor(inputs: Any, shape: str) -> dict:
     """A /v2 request's one input tensor; anything else is a 400."""
     if not isinstance(inputs, list) or len(inputs) != 1 or not isinstance(inputs[0], dict):
         raise protocol_error(f'"inputs" must be a list of exactly one tensor, of shape {shape}')
+    if inputs[0].get("name") != V2_INPUT_NAME:
+        name = shown(inputs[0].get("name"))
+        raise protocol_error(f'the input tensor is named {name}: the model\'s one input is "{V2_INPUT_NAME}"')
     return inputs[0]
 
 

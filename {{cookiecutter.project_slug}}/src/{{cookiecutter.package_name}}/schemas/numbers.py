@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..data.data_loader import Dataset, numeric_columns, read_rows
-from ..errors import json_type
+from ..errors import json_type, shown
 from . import check_batch_size, items_of, protocol_error, refuse, v2_tensor
 
 # The largest magnitude a feature may have: far beyond any real measurement, and far enough below the
@@ -120,12 +120,12 @@ class NumberRows:
         datatype, shape, data = tensor.get("datatype"), tensor.get("shape"), tensor.get("data")
         if datatype not in V2_DATATYPES:
             raise protocol_error(
-                f"unsupported datatype {datatype!r}: the model takes numbers ({', '.join(V2_DATATYPES)})"
+                f"unsupported datatype {shown(datatype)}: the model takes numbers ({', '.join(V2_DATATYPES)})"
             )
         fits = isinstance(shape, list) and [type(size) for size in shape] == [int, int] and shape[0] > 0
         if not fits or shape[1] != width:
             raise protocol_error(
-                f"shape {shape!r} does not fit the model's input: it must be [rows, {width}], rows at least 1"
+                f"shape {shown(shape)} does not fit the model's input: it must be [rows, {width}], rows at least 1"
             )
         if not isinstance(data, list):
             raise protocol_error('"data" must be a list, nested by the shape or flat in row-major order')

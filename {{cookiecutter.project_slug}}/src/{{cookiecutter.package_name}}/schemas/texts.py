@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..data.data_loader import DataError, Dataset, Rows, filled_column, read_rows
-from ..errors import json_type
+from ..errors import json_type, shown
 from . import check_batch_size, items_of, protocol_error, refuse, v2_tensor
 
 V2_DATATYPE = "BYTES"  # the protocol's name for strings
@@ -122,11 +122,11 @@ class Texts:
         tensor = v2_tensor(inputs, "[rows] or [rows, 1]")
         datatype, shape, data = tensor.get("datatype"), tensor.get("shape"), tensor.get("data")
         if datatype != V2_DATATYPE:
-            raise protocol_error(f"unsupported datatype {datatype!r}: the model takes text ({V2_DATATYPE})")
+            raise protocol_error(f"unsupported datatype {shown(datatype)}: the model takes text ({V2_DATATYPE})")
         fits = isinstance(shape, list) and [type(size) for size in shape] in ([int], [int, int]) and shape[0] > 0
         if not fits or shape[1:] not in ([], [1]):
             raise protocol_error(
-                f"shape {shape!r} does not fit the model's input: it must be [rows] or [rows, 1], rows at least 1"
+                f"shape {shown(shape)} does not fit the model's input: it must be [rows] or [rows, 1], rows at least 1"
             )
         if not isinstance(data, list):
             raise protocol_error('"data" must be a list of strings, flat or nested by the shape')
