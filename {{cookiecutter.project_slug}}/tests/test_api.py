@@ -7,6 +7,7 @@ kind validates and answers is tested in test_<kind>.py; what is true of this tas
 
 import io
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -230,10 +231,34 @@ def test_a_well_formed_request_id_is_echoed(client):
 
 
 @pytest.mark.parametrize("given", ["", "has spaces", "x" * 129, "<script>"])
-def test_a_malformed_request_id_is_replaced(client, given):
-    request_id = client.get("/health", headers={"X-Request-ID": given}).headers["X-Request-ID"]
-    assert request_id != given
-    assert len(request_id) == 32
+def test_a_malformed_request_id_is_replaced_by_a_new_random_one(client, given):
+    ids = [client.get("/health", headers={"X-Request-ID": given}).headers["X-Request-ID"] for _ in range(3)]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in ids), ids
+    assert len(set(ids)) == 3  # a new one each time, never a constant
+
+
+def test_a_request_without_an_id_gets_a_new_random_one(client):
+    ids = {client.get("/health").headers["X-Request-ID"] for _ in range(3)}
+    assert len(ids) == 3
+    assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in ids), ids
+
+
+# What every answer must carry, written out here (not read from the app) so that a weakened header fails.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; "
+        "base-uri 'self'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@pytest.mark.parametrize(("method", "path"), [("get", "/health"), ("post", "/predict"), ("get", "/nowhere")])
+def test_every_api_answer_carries_the_security_headers(client, method, path):
+    response = getattr(client, method)(path, json={} if method == "post" else None)
+    assert {name: response.headers.get(name) for name in SECURITY_HEADERS} == SECURITY_HEADERS
 
 
 def test_a_broken_log_stream_costs_the_log_line_not_the_answer(client, one, monkeypatch):
@@ -250,7 +275,7 @@ def test_each_request_logs_one_json_line_with_its_outcome(client, one, capsys):
     assert (entry["method"], entry["path"], entry["status"]) == ("POST", "/predict", 200)
     assert (entry["level"], entry["message"]) == ("INFO", "request")
     assert entry["logger"] == "{{ cookiecutter.package_name }}.api.routes"
-    assert entry["duration_ms"] >= 0
+    assert 0 < entry["duration_ms"] < 10_000  # measured: a prediction takes some time, and not ten seconds
 
 
 # The helpers every kind validates with (schemas/__init__.py), where the requests above do not reach them.
