@@ -7,6 +7,7 @@ kind validates and answers is tested in test_<kind>.py; what is true of this tas
 
 import io
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -26,6 +27,9 @@ from {{ cookiecutter.package_name }}.models.model import (
 from {{ cookiecutter.package_name }}.schemas import (
     refuse,
     v2_tensor,
+)
+from {{ cookiecutter.package_name }}.utils.helpers import (
+    ConfigError,
 )
 
 
@@ -224,6 +228,19 @@ def test_an_unexpected_error_gets_a_generic_500_and_a_logged_traceback(config, a
     assert "secret internals" not in json.dumps(error)
     logged = [record for record in caplog.records if record.exc_info]
     assert logged[0].request_id == error["request_id"]
+
+
+def test_the_app_signs_with_the_environments_secret_key(config, monkeypatch):
+    key = os.urandom(16).hex()  # made here, so only the environment can have given it to the app
+    monkeypatch.setenv("SECRET_KEY", key)
+    assert create_app(config).secret_key == key
+
+
+def test_the_app_refuses_to_start_in_production_without_a_secret_key(make_config, config, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    production = make_config(environment="production", model={"artifact_path": config.model.artifact_path})
+    with pytest.raises(ConfigError, match=r"SECRET_KEY must be set"):
+        create_app(production)
 
 
 def test_a_well_formed_request_id_is_echoed(client):

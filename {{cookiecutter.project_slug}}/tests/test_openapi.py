@@ -148,8 +148,10 @@ def test_the_v2_bodies_the_service_answers_are_valid_infer_requests(client, sche
 
 def test_the_document_is_built_once_per_app(client, app):
     first = client.get("/openapi.json").get_json()
-    assert app.extensions["openapi_document"][1] is not None
+    built = app.extensions["openapi_document"][1]
+    assert built is not None
     assert client.get("/openapi.json").get_json() == first
+    assert app.extensions["openapi_document"][1] is built  # the same object: not built again for the second request
 
 
 def test_without_a_model_items_and_answers_are_generic_until_one_loads(make_config, tmp_path, copy_model, model):
