@@ -56,14 +56,14 @@ SLOW_STOP_SECONDS = 5
 COLD_SETTLE_SECONDS = 1
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # What the service's default config/config.yaml gives granian (src/<package>/server.py), so that hello and
-# bare-onnx run under the same server and settings as ours once the render serves with granian.
+# bare-onnx run under the same server and settings as ours once the render serves with granian: through the
+# render's rsgi_bridge.py (apps/bridged.py).
 GRANIAN_SETTINGS = [
     "--interface",
-    "wsgi",
+    "rsgi",
+    "--factory",
     "--workers",
     WORKERS,
-    "--blocking-threads",
-    64,
     "--backpressure",
     512,
     "--http1-header-read-timeout",
@@ -413,7 +413,9 @@ def flask_server(
     if seed_gunicorn is not None:
         command, env = [project.python, "-m", "gunicorn", *sync], {**env, "PYTHONPATH": str(seed_gunicorn)}
     elif project.serves_with_granian:
-        command = [project.bin / "granian", *GRANIAN_SETTINGS, "--host", "127.0.0.1", "--port", port, module]
+        address = ["--host", "127.0.0.1", "--port", port]
+        command = [project.bin / "granian", *GRANIAN_SETTINGS, *address, "apps.bridged:serve"]
+        env = {**env, "BRIDGED_APP": module.partition(":")[0], "BRIDGE_PACKAGE": project.package}
     else:
         command = [project.bin / "gunicorn", *sync]
     return Server(name, command, BENCH, {**project.env(), **env}, logs / f"{name}.log", port)

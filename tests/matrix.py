@@ -53,6 +53,7 @@ COMMON_FILES = {
     "requirements.txt",
     "src/{package}/__init__.py",
     "src/{package}/server.py",
+    "src/{package}/rsgi_bridge.py",
     "src/{package}/__main__.py",
     "src/{package}/cli.py",
     "src/{package}/errors.py",

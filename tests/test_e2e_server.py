@@ -1,7 +1,7 @@
 """The rendered service, installed as its README says, started with the Docker image's exact CMD
 on a free 127.0.0.1 port, then attacked: documented answers, a corpus of bad requests, bounded
-load, keep-alive, 64 idle, slow-header or slow-body connections, a worker killed mid-load, SIGTERM
-mid-load with idle connections open, and a tampered model. A text render's service and a
+load, keep-alive, 300 idle, slow-header or slow-body connections, header and body timeouts, a
+worker killed mid-load, SIGTERM mid-load with idle connections open, and a tampered model. A text render's service and a
 regression render's are started the same way and must answer their documented predictions and errors."""
 
 import contextlib
@@ -245,9 +245,14 @@ def trickle(connections: list[socket.socket], kind: str, stop: threading.Event) 
                 connection.send(b"X" if kind == "slow-header" else b" ")
 
 
+# More than threads could hold: under granian's WSGI interface a slow body held one of the 2 x 64 threads, and 140
+# such connections took the service down (rsgi_bridge.py reads bodies without a thread).
+BAD_CONNECTIONS = 300
+
+
 @pytest.mark.parametrize("kind", ["idle", "slow-header", "slow-body"])
-def test_normal_clients_are_answered_within_1_5_s_while_64_bad_connections_are_open(server, kind):
-    connections = [bad_connection(server.port, kind) for _ in range(64)]
+def test_normal_clients_are_answered_within_1_5_s_while_300_bad_connections_are_open(server, kind):
+    connections = [bad_connection(server.port, kind) for _ in range(BAD_CONNECTIONS)]
     stop = threading.Event()
     sender = threading.Thread(target=trickle, args=(connections, kind, stop))
     sender.start()
@@ -263,28 +268,36 @@ def test_normal_clients_are_answered_within_1_5_s_while_64_bad_connections_are_o
         sender.join()
         for connection in connections:
             connection.close()
-    print(f"{kind}: worst of 20 normal requests {max(seconds) * 1000:.0f} ms with 64 connections open")
+    print(f"{kind}: worst of 20 normal requests {max(seconds) * 1000:.0f} ms with {BAD_CONNECTIONS} connections open")
     assert max(seconds) < 1.5
 
 
-def wait_closed(connection: socket.socket, limit: float) -> None:
-    """Until the server closes `connection` (reading and dropping whatever it answers first)."""
+def wait_closed(connection: socket.socket, limit: float) -> bytes:
+    """Until the server closes `connection`: what it answered first."""
     connection.settimeout(limit)
+    answer = b""
     with contextlib.suppress(ConnectionResetError):
-        while connection.recv(65536):
-            pass
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
 
 
-def test_slow_headers_and_idle_kept_alive_connections_are_closed_after_the_header_timeout(installed_project):
-    server = Server(installed_project, server__workers=1, server__header_timeout_seconds=1).wait_ready()
+def test_slow_headers_slow_bodies_and_idle_kept_alive_connections_are_closed_after_their_timeouts(installed_project):
+    timeouts = {"server__header_timeout_seconds": 1, "server__body_timeout_seconds": 1}
+    server = Server(installed_project, server__workers=1, **timeouts).wait_ready()
     try:
         started = time.monotonic()
-        slow = bad_connection(server.port, "slow-header")
+        slow_header, slow_body = bad_connection(server.port, "slow-header"), bad_connection(server.port, "slow-body")
         kept_alive = socket.create_connection(("127.0.0.1", server.port))
         kept_alive.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        for connection in (slow, kept_alive):  # kept_alive: answered, then closed once idle for 1 s
-            wait_closed(connection, limit=5)
+        answers = []
+        for connection in (slow_header, slow_body, kept_alive):  # kept_alive: answered, then closed once idle for 1 s
+            answers.append(wait_closed(connection, limit=5))
             assert 0.5 < time.monotonic() - started < 3
+        body_timeout, health = (answer.partition(b"\r\n\r\n") for answer in answers[1:])
+        assert body_timeout[0].startswith(b"HTTP/1.1 408 ")
+        assert json.loads(body_timeout[2])["error"]["code"] == "request_timeout"
+        assert health[0].startswith(b"HTTP/1.1 200 ")
     finally:
         server.stop()
 

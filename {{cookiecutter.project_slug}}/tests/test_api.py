@@ -144,7 +144,7 @@ def test_a_body_over_the_size_limit_gets_413(make_config, config, example, asser
     limit = len(body) - 1  # one byte short, whatever the example's size
     small = make_config(model={"artifact_path": config.model.artifact_path}, server={"max_request_bytes": limit})
     client = create_app(small).test_client()
-    if streamed:  # no Content-Length: the server says where the body ends, as granian does for a chunked one
+    if streamed:  # no Content-Length: the server says where the body ends, as rsgi_bridge.py does for a chunked one
         stream = {"input_stream": io.BytesIO(body), "environ_overrides": CHUNKED}
         response = client.post("/predict", content_type="application/json", **stream)
     else:

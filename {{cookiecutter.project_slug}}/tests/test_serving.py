@@ -38,21 +38,22 @@ def test_granian_takes_every_setting_from_config_and_its_environment_overrides(m
     settings = {
         "PORT": "9123",
         "WORKERS": "3",
-        "THREADS_PER_WORKER": "16",
         "MAX_CONNECTIONS_PER_WORKER": "100",
         "HEADER_TIMEOUT_SECONDS": "7",
+        "BODY_TIMEOUT_SECONDS": "9",
         "GRACEFUL_TIMEOUT_SECONDS": "4",
         "WORKER_LIFETIME_SECONDS": "3600",
     }
     config = make_config(env={f"{ENV_PREFIX}SERVER__{key}": value for key, value in settings.items()})
     server = granian(config)
     assert (server.bind_addr, server.bind_port) == (config.server.host, 9123)
-    assert (server.workers, server.blocking_threads, server.backpressure) == (3, 16, 100)
+    assert (server.workers, server.backpressure) == (3, 100)
     assert server.http1_settings.header_read_timeout == 7000  # milliseconds
+    assert config.server.body_timeout_seconds == 9  # rsgi_bridge.py's (test_a_worker_serves_...)
     assert server.http1_settings.keep_alive is True
     assert (server.workers_kill_timeout, server.workers_lifetime) == (4, 3600)
     assert server.respawn_failed_workers is True
-    assert server.interface == "wsgi"
+    assert server.interface == "rsgi"  # the Flask app through rsgi_bridge.py
     assert server.http == "1"
     assert server.log_access is False  # the app writes the access log
 
@@ -69,20 +70,26 @@ def test_each_worker_readies_the_model_after_the_fork_and_exits_without(make_con
     metadata["onnx_sha256"] = hashlib.sha256(broken).hexdigest()
     artifact.with_suffix(".json").write_text(json.dumps(metadata))
     onnx_model = {"artifact_path": str(artifact), "runtime": "onnx"}  # whatever the config says
-    app = create_app(make_config(model=onnx_model))  # the main process: no onnxruntime yet
+    onnx_config = make_config(model=onnx_model)
+    app = create_app(onnx_config)  # the main process: no onnxruntime yet
     with pytest.raises(SystemExit) as exited:
-        worker_app(app)()  # what a worker runs first
+        worker_app(app, onnx_config.server)()  # what a worker runs first
     assert exited.value.code == 1
     assert "not a loadable ONNX model" in caplog.records[-1].reason
 
 
 {% if cookiecutter.enable_metrics -%}
-def test_a_worker_serves_the_app_its_main_process_built(app, monkeypatch, tmp_path):
+def test_a_worker_serves_the_app_its_main_process_built(app, config, monkeypatch, tmp_path):
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))  # as server.serve sets it
 {%- else -%}
-def test_a_worker_serves_the_app_its_main_process_built(app):
+def test_a_worker_serves_the_app_its_main_process_built(app, config):
 {%- endif %}
-    assert worker_app(app)() is app
+    bridge = worker_app(app, config.server)()
+    assert bridge.app is app
+    assert (bridge.body_timeout_seconds, bridge.max_body_bytes) == (
+        config.server.body_timeout_seconds,
+        config.server.max_request_bytes,
+    )
 {%- if cookiecutter.enable_metrics %}
 
 

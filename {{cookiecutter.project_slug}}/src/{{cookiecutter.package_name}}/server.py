@@ -2,7 +2,8 @@
 
 granian's HTTP layer is Rust: it keeps connections alive, holds idle and slow connections without
 a Python thread, and closes a connection that takes longer than server.header_timeout_seconds to
-send its headers (README.md, "Serving in production", says why this server and what it measured).
+send its headers; rsgi_bridge.py gives the body server.body_timeout_seconds (README.md, "The
+server (granian)", says why this server and what it measured).
 The main process builds the app once (the model loaded and verified: a bad one refuses to start)
 and forks the workers, which share its memory copy-on-write; each worker readies the model's
 runtime after the fork, and a worker that dies is replaced.
@@ -33,6 +34,7 @@ from granian.http import HTTP1Settings
 from granian.server import Server
 
 from .models.model import ModelError
+from .rsgi_bridge import RsgiBridge
 from .utils.helpers import Config, ServerConfig
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,7 @@ def serve(config: Config) -> None:
     gc.freeze()
     # Workers must be forked (Python 3.14 defaults to forkserver) to inherit the app built here.
     multiprocessing.set_start_method("fork", force=True)
-    granian(config).serve(target_loader=worker_app(app), wrap_loader=False)
+    granian(config).serve(target_loader=worker_app(app, config.server), wrap_loader=False)
 
 
 def granian(config: Config) -> Server:
@@ -64,11 +66,10 @@ def granian(config: Config) -> Server:
         "",  # the app comes from worker_app, not from an import path
         address=server.host,
         port=server.port,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.RSGI,  # rsgi_bridge.py serves the Flask app through it
         http=HTTPModes.http1,  # what proxies and load balancers speak to a service behind them
         websockets=False,
         workers=worker_count(server),
-        blocking_threads=server.threads_per_worker,
         backpressure=server.max_connections_per_worker,
         http1_settings=HTTP1Settings(header_read_timeout=server.header_timeout_seconds * 1000),
         respawn_failed_workers=True,
@@ -80,10 +81,10 @@ def granian(config: Config) -> Server:
     )
 
 
-def worker_app(app: Flask) -> Callable[[], Flask]:
+def worker_app(app: Flask, server: ServerConfig) -> Callable[[], RsgiBridge]:
     """What each worker runs first, after the fork: ready the model's runtime, then serve `app`."""
 
-    def load() -> Flask:
+    def load() -> RsgiBridge:
         try:
             app.extensions["model_slot"].warm_up()
         except ModelError as error:
@@ -95,7 +96,7 @@ def worker_app(app: Flask) -> Callable[[], Flask]:
 
         metrics.forget_dead_processes()
 {%- endif %}
-        return app
+        return RsgiBridge(app, server.body_timeout_seconds, server.max_request_bytes)
 
     return load
 

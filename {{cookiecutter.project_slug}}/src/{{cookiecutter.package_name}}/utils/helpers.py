@@ -73,9 +73,9 @@ class ServerConfig:
     require_model: bool
     model_retry_seconds: float
     workers: int | None
-    threads_per_worker: int
     max_connections_per_worker: int
     header_timeout_seconds: int
+    body_timeout_seconds: int
     graceful_timeout_seconds: int
     worker_lifetime_seconds: int | None
 {%- if cookiecutter.enable_metrics %}
@@ -88,9 +88,9 @@ class ServerConfig:
     def __post_init__(self):
         _require(0 < self.port < 65536, "server.port", "must be between 1 and 65535")
         _require(self.workers is None or self.workers > 0, "server.workers", "must be positive or null")
-        _require(self.threads_per_worker > 0, "server.threads_per_worker", "must be positive")
         _require(self.max_connections_per_worker > 0, "server.max_connections_per_worker", "must be positive")
         _require(0 < self.header_timeout_seconds <= 60, "server.header_timeout_seconds", "must be 1 to 60")
+        _require(0 < self.body_timeout_seconds <= 600, "server.body_timeout_seconds", "must be 1 to 600")
         _require(0 < self.graceful_timeout_seconds <= 1800, "server.graceful_timeout_seconds", "must be 1 to 1800")
         lifetime = self.worker_lifetime_seconds
         _require(lifetime is None or lifetime >= 60, "server.worker_lifetime_seconds", "must be at least 60, or null")
