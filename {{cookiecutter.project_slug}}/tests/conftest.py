@@ -7,6 +7,7 @@ test_task.py holds what is true of this task only.
 import argparse
 import itertools
 import json
+import os
 {% if cookiecutter.include_web_ui -%}
 import re
 {% endif -%}
@@ -155,6 +156,14 @@ def app(config):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def production_app(make_config, config, monkeypatch):
+    """The app as production runs it: environment production, a strong SECRET_KEY, one trusted host."""
+    monkeypatch.setenv("SECRET_KEY", os.urandom(32).hex())
+    model = {"artifact_path": config.model.artifact_path}
+    return create_app(make_config(environment="production", model=model, server={"trusted_hosts": ["api.example.com"]}))
 
 
 @pytest.fixture

@@ -128,6 +128,21 @@ def test_json_nested_too_deeply_gets_400_not_500(client, assert_error, depth):
     assert error["message"] == "the body is not valid JSON: it is nested too deeply"
 
 
+@pytest.mark.parametrize("escape", ["\\ud800", "\\udfff", "\\udc00\\ud800"], ids=["high", "low", "reversed-pair"])
+def test_an_unpaired_surrogate_escape_gets_400_not_500(client, assert_error, escape):
+    """In a key or a value the answer would quote: no JSON encoder can write a lone surrogate back."""
+    for body in ('{"x' + escape + '": 1}', '{"instances": ["' + escape + '"]}'):
+        error = assert_error(client.post("/predict", data=body, content_type="application/json"), 400, "bad_request")
+        assert error["message"] == (
+            "the body is not valid JSON: it holds an unpaired UTF-16 surrogate escape (\\ud800 to \\udfff)"
+        )
+
+
+def test_a_surrogate_pair_escape_is_text(client, assert_error):
+    body = '{"x\\ud83d\\ude00": 1}'  # an emoji, escaped: read, then refused for the key it is
+    assert_error(client.post("/predict", data=body, content_type="application/json"), 422, "invalid_input")
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
 def test_a_body_that_is_not_json_gets_415(client, one, assert_error, content_type):
     response = client.post("/predict", data=json.dumps(one), content_type=content_type)
@@ -207,6 +222,15 @@ def test_an_unready_service_looks_for_the_model_again_after_the_retry_interval(
     assert client.get("/ready").status_code == status
 
 
+def test_an_unreadable_model_leaves_the_service_unready_and_saying_why(make_config, tmp_path, assert_error):
+    """With require_model false, a model that cannot be read is a model not ready, never a crash at start."""
+    artifact = tmp_path / "model.skops"
+    artifact.mkdir()  # a folder where the file should be
+    unready = make_config(model={"artifact_path": str(artifact)}, server={"require_model": False})
+    error = assert_error(create_app(unready).test_client().get("/ready"), 503, "model_not_ready")
+    assert "model.skops: cannot be read" in error["message"]
+
+
 def test_without_a_model_liveness_still_answers(unready_client):
     assert unready_client.get("/health").status_code == 200
 
@@ -241,6 +265,16 @@ def test_the_app_refuses_to_start_in_production_without_a_secret_key(make_config
     production = make_config(environment="production", model={"artifact_path": config.model.artifact_path})
     with pytest.raises(ConfigError, match=r"SECRET_KEY must be set"):
         create_app(production)
+
+
+@pytest.mark.parametrize("path", ["/health", "//health", "/nowhere"])
+def test_production_answers_only_its_trusted_hosts(production_app, assert_error, path):
+    """//health would be redirected to the Host it came with: a forged one would be echoed in the Location."""
+    client = production_app.test_client()
+    response = client.get(path, headers={"Host": "evil.example"})
+    assert_error(response, 400, "bad_request")
+    assert "Location" not in response.headers
+    assert client.get("/health", headers={"Host": production_app.config["TRUSTED_HOSTS"][0]}).status_code == 200
 
 
 def test_a_well_formed_request_id_is_echoed(client):

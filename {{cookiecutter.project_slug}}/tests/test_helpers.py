@@ -1,6 +1,7 @@
 import datetime
 import json
 import logging
+import secrets
 
 import pytest
 import yaml
@@ -16,6 +17,7 @@ from {{ cookiecutter.package_name }}.utils.helpers import (
     JsonFormatter,
     load_config,
     secret_key,
+    trusted_hosts,
 )
 
 
@@ -138,6 +140,30 @@ def test_development_makes_a_throwaway_secret_key(make_config):
 def test_production_refuses_to_start_without_secret_key(make_config):
     with pytest.raises(ConfigError, match=r"SECRET_KEY must be set"):
         secret_key(make_config(environment="production"), env={})
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["a", " ", "change-me", "change-me" * 5, "a" * 64, "0123456789" * 4, "my-own-secret-key-for-prod-ABCDEFGH-1234"],
+    ids=["one-letter", "space", "readme-example", "example-repeated", "one-letter-repeated", "digits", "secret-phrase"],
+)
+def test_production_refuses_a_weak_or_example_secret_key(make_config, key):
+    with pytest.raises(ConfigError, match=r"SECRET_KEY is too weak for production: use 32 or more random characters"):
+        secret_key(make_config(environment="production"), env={"SECRET_KEY": key})
+
+
+def test_production_takes_a_random_secret_key_and_development_any(make_config):
+    strong = secrets.token_hex(32)
+    assert secret_key(make_config(environment="production"), env={"SECRET_KEY": strong}) == strong
+    assert secret_key(make_config(), env={"SECRET_KEY": "dev"}) == "dev"
+
+
+def test_production_refuses_to_start_without_trusted_hosts(make_config):
+    with pytest.raises(ConfigError, match=r"'server.trusted_hosts' must list the service's host names"):
+        trusted_hosts(make_config(environment="production"))
+    assert trusted_hosts(make_config()) is None  # development: any host
+    listed = make_config(environment="production", server={"trusted_hosts": ["api.example.com"]})
+    assert trusted_hosts(listed) == ["api.example.com"]
 
 
 def test_log_records_are_json_lines_with_their_extras():

@@ -131,7 +131,11 @@ def test_a_field_nested_a_thousand_deep_gets_400_not_500(client, v2, field):
     assert "a list" in v2.error(client.post(v2.infer, data=deep, content_type="application/json"), 400)
 
 
-@pytest.mark.parametrize("body", ['{"inputs": [', '{"inputs": ' + "[" * 5000 + "]" * 5000 + "}"], ids=["cut", "deep"])
+@pytest.mark.parametrize(
+    "body",
+    ['{"inputs": [', '{"inputs": ' + "[" * 5000 + "]" * 5000 + "}", '{"inputs": [], "id": "\\ud800"}'],
+    ids=["cut", "deep", "lone-surrogate"],
+)
 def test_malformed_json_gets_400_in_the_protocols_shape(client, v2, body):
     response = client.post(v2.infer, data=body, content_type="application/json")
     assert v2.error(response, 400).startswith("the body is not valid JSON: ")

@@ -216,6 +216,38 @@ def test_a_missing_artifact_or_metadata_is_named(load, saved, suffix):
         load(saved)
 
 
+@pytest.mark.parametrize("suffix", [*ARTIFACTS, ".json"])
+def test_an_unreadable_artifact_or_metadata_is_named(load, saved, suffix):
+    path = saved.with_suffix(suffix)
+    path.unlink()
+    path.mkdir()  # a folder where the file should be (as root, a file without read permission would still read)
+    with pytest.raises(ModelError, match=rf"{path.name}: cannot be read \(Is a directory\)"):
+        load(saved)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", ["iris"]),
+        ("version", None),
+        ("created_at", 20260101),
+        ("sklearn_version", 1.9),
+        ("target_name", 3),
+        ("hyperparameters", "C=1"),
+        ("metrics", "good"),
+        ("metrics", {"score": "0.9"}),
+        ("metrics", {"score": True}),
+        ("training_rows", 1.5),
+        ("onnx_sha256", 0),
+    ],
+)
+def test_a_metadata_field_of_the_wrong_type_is_refused_naming_it(load, saved, field, value):
+    """Every part of the service reads these: the model card, /model, /v2 and the metrics would answer 500."""
+    rewrite_metadata(saved, **{field: value})
+    with pytest.raises(ModelError, match=rf"model\.json: metadata field '{field}' must be "):
+        load(saved)
+
+
 @pytest.mark.parametrize(
     ("data", "problem"),
     [

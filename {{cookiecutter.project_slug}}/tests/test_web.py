@@ -9,6 +9,7 @@ import argparse
 import csv
 import dataclasses
 import re
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -129,6 +130,39 @@ def test_the_session_cookie_is_http_only_and_same_site(client):
     cookie = client.get("/").headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+def test_in_production_the_session_cookie_is_secure_and_lasts_the_configured_hours(production_app, config):
+    host = production_app.config["TRUSTED_HOSTS"][0]
+    assert "Secure" in production_app.test_client().get("/", headers={"Host": host}).headers["Set-Cookie"]
+    assert production_app.permanent_session_lifetime == timedelta(hours=config.server.session_lifetime_hours)
+
+
+def test_a_forged_session_shows_at_most_five_predictions_and_only_of_the_pages_own_shape(client, page, page_form):
+    """Whoever had the key could sign any session: its history and token are checked when read, never trusted."""
+    good = {"example": ["1.5", 2], "prediction": "a"}
+    odd = [{"example": "not cells"}, 5, {"example": [{}], "prediction": "b"}, {**good, "extra": 1}]
+    with client.session_transaction() as session:
+        session["history"] = [good] * 50
+        session["csrf_token"] = 12345  # not a token this page makes
+    assert page.history(client.get("/")) == [["1.5", "2", "a"]] * 5
+    assert page.post(client, page_form, token=str(12345)).status_code == 400
+    with client.session_transaction() as session:
+        session["history"] = [good, *odd, *[good] * 50]  # the first five entries are read: one of the page's shape
+    assert page.history(client.get("/")) == [["1.5", "2", "a"]]
+    with client.session_transaction() as session:
+        session["history"] = "not a list"
+    shown = client.get("/")
+    assert shown.status_code == 200
+    assert 'id="history"' not in shown.get_data(as_text=True)  # no table: nothing to show
+
+
+def test_a_cookie_larger_than_a_browser_keeps_is_not_read(client):
+    client.get("/")  # a session, with its token
+    client.set_cookie("session", "x" * 5000)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "session=" in response.headers["Set-Cookie"]  # a new session, in place of the one not read
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,14 @@ A request's whole path is in three files: `routes.py` (the route), `serving.py` 
 `predict`) and the task (`task.py`: what a request carries and what the answer holds).
 """
 
-from flask import Flask
+{% if cookiecutter.include_web_ui %}from datetime import timedelta
+
+{% endif %}from flask import Flask
 {%- if cookiecutter.enable_cors %}
 from flask_cors import CORS
 {%- endif %}
 
-from ..utils.helpers import Config, load_config, secret_key, setup_logging
+from ..utils.helpers import Config, load_config, secret_key, setup_logging, trusted_hosts
 from . import errors, serving
 from .extensions import CookieOnlySessions, JsonErrorRequest, OrjsonProvider
 from .inference_protocol import inference_protocol
@@ -30,7 +32,12 @@ def create_app(config: Config | None = None) -> Flask:
     app.json = OrjsonProvider(app)
     app.config.from_mapping(
         SECRET_KEY=secret_key(config),
+        TRUSTED_HOSTS=trusted_hosts(config),  # a request for any other host is a 400
         SESSION_COOKIE_SAMESITE="Lax",  # the cookie goes with no other site's form post
+        SESSION_COOKIE_SECURE=config.environment == "production",  # sent over HTTPS only
+{%- if cookiecutter.include_web_ui %}
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=config.server.session_lifetime_hours),
+{%- endif %}
         MAX_CONTENT_LENGTH=config.server.max_request_bytes,
         MAX_BATCH_ROWS=config.server.max_batch_rows,
 {%- if cookiecutter.enable_metrics %}

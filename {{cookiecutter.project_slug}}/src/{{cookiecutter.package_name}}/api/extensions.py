@@ -17,7 +17,8 @@ class OrjsonProvider(DefaultJSONProvider):
     a 1000-row request parses 3 times faster, and NumPy arrays (the probabilities) are written as
     they are. A body orjson refuses (strict JSON has no NaN or Infinity) is parsed again by the
     standard library, so that NaN reaches the validation and gets its clear 422, and malformed
-    JSON still gets the standard library's 400 message."""
+    JSON still gets the standard library's 400 message; but not a string with an unpaired UTF-16
+    surrogate escape ("\\ud800"), which is no text at all: no answer that quoted it could be encoded."""
 
     def dumps(self, obj: Any, **_options: Any) -> str:
         return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY).decode()
@@ -27,9 +28,13 @@ class OrjsonProvider(DefaultJSONProvider):
             return orjson.loads(s)
         except orjson.JSONDecodeError:
             try:
-                return super().loads(s, **options)
+                value = super().loads(s, **options)
+                super().dumps(value, ensure_ascii=False).encode()  # raises on a lone surrogate
             except RecursionError:  # orjson stops at 1024 levels; the standard library recurses
                 raise ValueError("it is nested too deeply") from None
+            except UnicodeEncodeError:
+                raise ValueError("it holds an unpaired UTF-16 surrogate escape (\\ud800 to \\udfff)") from None
+            return value
 
 
 class JsonErrorRequest(Request):
@@ -53,11 +58,20 @@ class JsonErrorRequest(Request):
         raise ApiError(f"the body is not valid JSON: {e}", status=400, code="bad_request")
 
 
+# Browsers keep at most 4096 bytes of a cookie; Flask warns when it writes a larger one.
+MAX_COOKIE_BYTES = 4096
+
+
 class CookieOnlySessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, but the signer is built only for a request that carries the
-    cookie: the JSON API never does, and building it cost about 25 µs of every request here."""
+    cookie: the JSON API never does, and building it cost about 25 µs of every request here. A
+    cookie larger than a browser keeps is not read at all (no browser sent it; its signature check
+    and decompression would cost CPU): a new, empty session instead."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if "HTTP_COOKIE" not in request.environ or self.get_cookie_name(app) not in request.cookies:
+        if "HTTP_COOKIE" not in request.environ:
+            return self.session_class()
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if cookie is None or len(cookie) > MAX_COOKIE_BYTES:
             return self.session_class()
         return super().open_session(app, request)

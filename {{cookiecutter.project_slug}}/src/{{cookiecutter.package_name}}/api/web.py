@@ -38,7 +38,7 @@ def try_model():
     model, features, prediction = predict(lambda inputs: inputs.form_items(request.form))
     result = model.outputs.page_result(prediction)
     past = {"example": model.inputs.history_cells(features), "prediction": result["summary"]}
-    session["history"] = [past, *session.get("history", [])][:HISTORY_LENGTH]
+    session["history"] = [past, *_history()][:HISTORY_LENGTH]
     return _page(result=result)
 
 
@@ -57,14 +57,32 @@ def _page(status: int = 200, **context: Any):
         "model_card.html",
         model=model_slot().model,
         csrf_token=_csrf_token(),
-        history=session.get("history", []),
+        history=_history(),
         **context,
     ), status
 
 
+def _history() -> list[dict[str, Any]]:
+    """The visitor's history as this page writes it: at most HISTORY_LENGTH entries of its shape.
+
+    The cookie is signed, but whoever had the key could sign anything: what is not that shape is dropped."""
+    kept = session.get("history")
+    return [entry for entry in kept[:HISTORY_LENGTH] if _is_past_prediction(entry)] if isinstance(kept, list) else []
+
+
+def _is_past_prediction(entry: object) -> bool:
+    return (
+        isinstance(entry, dict)
+        and entry.keys() == {"example", "prediction"}
+        and isinstance(entry["prediction"], str)
+        and isinstance(entry["example"], list)
+        and all(isinstance(cell, str | int | float) for cell in entry["example"])
+    )
+
+
 def _csrf_token() -> str:
     """The visitor's token, made on their first visit; the form carries it back in a hidden field."""
-    if CSRF_FIELD not in session:
+    if not isinstance(session.get(CSRF_FIELD), str):
         session[CSRF_FIELD] = secrets.token_urlsafe(32)
     return session[CSRF_FIELD]
 
@@ -72,9 +90,9 @@ def _csrf_token() -> str:
 def _check_csrf_token() -> None:
     """Another site can make a visitor's browser post this form, but cannot read their session cookie or
     this page, so cannot send their token. compare_digest takes as long for a near guess as for a far one."""
-    expected = session.get(CSRF_FIELD, "")
+    expected = session.get(CSRF_FIELD)
     sent = request.form.get(CSRF_FIELD, "")
-    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+    if not isinstance(expected, str) or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise ApiError(
             "the form had expired or did not come from this page; it is shown again, send it once more",
             status=400,

@@ -239,16 +239,38 @@ def load_model(
     return LoadedModel(metadata, scores, "sklearn", **kinds)
 
 
+# The fields every model's metadata has, and what each must be; the task's kinds check their own
+# (feature names and ranges, class labels, ...) in from_metadata.
+METADATA_FIELDS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "name": (str, "a string"),
+    "version": (str, "a string"),
+    "created_at": (str, "a string"),
+    "sklearn_version": (str, "a string"),
+    "target_name": (str, "a string"),
+    "hyperparameters": (dict, "an object"),
+    "metrics": (dict, "an object of numbers"),
+    "training_rows": (int, "a whole number"),
+    "onnx_sha256": ((str, type(None)), "a string or null"),
+}
+
+
 def _read_metadata(path: Path) -> dict[str, Any]:
     try:
-        metadata = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"{path}: file does not exist; train a model first") from None
+        metadata = json.loads(_read_artifact(path))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ModelError(f"{path}: metadata is not valid JSON") from None
-    if not isinstance(metadata, dict) or "artifact_sha256" not in metadata:
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("artifact_sha256"), str):
         raise ModelError(f"{path}: metadata has no artifact_sha256")
+    for field, (kind, rule) in METADATA_FIELDS.items():
+        value = metadata.get(field)
+        wrong = not isinstance(value, kind) or isinstance(value, bool)
+        if wrong or (field == "metrics" and not all(_is_number(score) for score in value.values())):
+            raise ModelError(f"{path}: metadata field '{field}' must be {rule}")
     return metadata
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _read_artifact(path: Path) -> bytes:
@@ -256,6 +278,8 @@ def _read_artifact(path: Path) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         raise ModelError(f"{path}: file does not exist; train a model first") from None
+    except OSError as error:  # a folder in its place, no permission, a disk error: named, never a traceback
+        raise ModelError(f"{path}: cannot be read ({error.strerror or error})") from None
 
 
 def _check_sha256(path: Path, data: bytes, expected: str) -> None:

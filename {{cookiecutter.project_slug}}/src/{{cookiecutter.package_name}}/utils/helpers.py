@@ -70,6 +70,10 @@ class ServerConfig:
     port: int
     max_request_bytes: int
     max_batch_rows: int
+    trusted_hosts: list[str]
+{%- if cookiecutter.include_web_ui %}
+    session_lifetime_hours: float
+{%- endif %}
     require_model: bool
     model_retry_seconds: float
     workers: int | None
@@ -97,6 +101,9 @@ class ServerConfig:
         _require(self.model_retry_seconds >= 0, "server.model_retry_seconds", "must not be negative")
         _require(self.max_request_bytes > 0, "server.max_request_bytes", "must be positive")
         _require(self.max_batch_rows > 0, "server.max_batch_rows", "must be positive")
+{%- if cookiecutter.include_web_ui %}
+        _require(self.session_lifetime_hours > 0, "server.session_lifetime_hours", "must be positive")
+{%- endif %}
 {%- if cookiecutter.enable_cors %}
         for index, origin in enumerate(self.cors_origins):
             rule = "must be '*' or an origin such as https://app.example.com (scheme, host, optional port)"
@@ -240,14 +247,39 @@ def _check_type(value: Any, hint: Any, key: str) -> Any:
     raise ConfigError(f"config key '{key}' must be of type {expected}, not {type(value).__name__}")
 
 
-def secret_key(config: Config, env: Mapping[str, str] | None = None) -> str:
-    """The session-signing key: only ever from the environment, mandatory in production."""
-    key = (os.environ if env is None else env).get("SECRET_KEY", "")
-    if key:
-        return key
+def trusted_hosts(config: Config) -> list[str] | None:
+    """The host names the app answers for (Flask's TRUSTED_HOSTS), or None: any, in development only."""
+    if config.server.trusted_hosts:
+        return config.server.trusted_hosts
     if config.environment == "production":
+        raise ConfigError(
+            "config key 'server.trusted_hosts' must list the service's host names when environment is 'production'"
+        )
+    return None
+
+
+MIN_SECRET_KEY_CHARACTERS = 32
+# "change-me" repeated has 8 distinct characters; 64 random hex digits miss 6 of 16 once in a billion keys.
+MIN_SECRET_KEY_DISTINCT_CHARACTERS = 11
+# Words of the example keys in READMEs and tutorials ("change-me", "your-secret-key"): a random key has none of them.
+EXAMPLE_KEY_WORDS = ("change", "example", "secret", "password", "default")
+
+
+def secret_key(config: Config, env: Mapping[str, str] | None = None) -> str:
+    """The session-signing key: only ever from the environment; in production, mandatory and strong:
+    whoever can guess it can sign any session, the CSRF token included."""
+    key = (os.environ if env is None else env).get("SECRET_KEY", "")
+    if config.environment != "production":
+        return key or os.urandom(32).hex()
+    if not key:
         raise ConfigError("SECRET_KEY must be set in the environment when environment is 'production'")
-    return os.urandom(32).hex()
+    short = len(key) < MIN_SECRET_KEY_CHARACTERS or len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS
+    if short or any(word in key.lower() for word in EXAMPLE_KEY_WORDS):
+        raise ConfigError(
+            f"SECRET_KEY is too weak for production: use {MIN_SECRET_KEY_CHARACTERS} or more random characters, "
+            """e.g. python -c 'import secrets; print(secrets.token_hex(32))'"""
+        )
+    return key
 
 
 class JsonFormatter(logging.Formatter):
