@@ -212,6 +212,27 @@ def test_a_tensor_of_any_numeric_datatype_is_answered_as_predict_does(client, v2
     assert response.get_json()["outputs"] == v2.outputs(answer)
 
 
+@pytest.mark.parametrize(
+    ("datatype", "value", "message"),
+    [
+        ("UINT8", -1, "-1 does not fit UINT8: an integer from 0 to 255"),
+        ("UINT8", 256, "256 does not fit UINT8: an integer from 0 to 255"),
+        ("UINT8", 1.5, "1.5 does not fit UINT8: an integer from 0 to 255"),
+        ("UINT8", 1e300, "1e+300 does not fit UINT8"),
+        ("INT8", -129, "-129 does not fit INT8: an integer from -128 to 127"),
+        ("INT64", 2**63, f"{2**63} does not fit INT64"),
+        ("UINT64", -1, "-1 does not fit UINT64: an integer from 0 to 18446744073709551615"),
+        ("FP16", 70000, "70000 does not fit FP16: magnitude at most 65504"),
+        ("FP32", -1e39, "-1e+39 does not fit FP32: magnitude at most 3.40282e+38"),
+    ],
+)
+@pytest.mark.parametrize("nested", [True, False], ids=["nested", "flat"])
+def test_a_value_its_datatype_cannot_hold_gets_400(client, v2, example, datatype, value, message, nested):
+    row = [round(number) for number in example]
+    response = client.post(v2.infer, json=v2.body([row, [value, *row[1:]]], nested=nested, datatype=datatype))
+    assert message in v2.error(response, 400)
+
+
 # id: (names, t) -> (a /v2 body, a part of its 400's message), from the feature names and t (conftest's v2:
 # t.body builds a body, t.items holds two rows, t.DROP leaves a field out).
 BAD_TENSORS = {

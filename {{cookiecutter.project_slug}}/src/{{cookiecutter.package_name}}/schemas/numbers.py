@@ -22,7 +22,15 @@ from . import check_batch_size, items_of, protocol_error, refuse, v2_tensor
 MAX_MAGNITUDE = 1e300
 NUMBER_TYPES = (int, float)
 NUMBER_TYPE_SET = frozenset(NUMBER_TYPES)
-V2_DATATYPES = ("FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
+# The protocol's numeric datatypes: integers of these bounds, floats of this largest magnitude (FP64's is the
+# features' own, MAX_MAGNITUDE, checked with the values). A value its datatype cannot hold is a 400.
+V2_INTEGER_BOUNDS = {
+    f"{sign}INT{bits}": (0, 2**bits - 1) if sign else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+    for sign in ("", "U")
+    for bits in (8, 16, 32, 64)
+}
+V2_FLOAT_MAXIMA = {"FP16": float(np.finfo(np.float16).max), "FP32": float(np.finfo(np.float32).max), "FP64": None}
+V2_DATATYPES = (*V2_FLOAT_MAXIMA, *V2_INTEGER_BOUNDS)
 
 
 class NumberRows:
@@ -133,14 +141,18 @@ class NumberRows:
         if data and type(data[0]) is list:
             if len(data) != rows:
                 raise protocol_error(f"data holds {len(data)} rows, its shape {shape} says {rows}")
-            return data
-        if len(data) != rows * columns:
+            values = itertools.chain.from_iterable(row for row in data if type(row) is list)
+        elif len(data) != rows * columns:
             raise protocol_error(f"data holds {len(data)} values, its shape {shape} needs {rows * columns}")
-        return [data[start : start + columns] for start in range(0, len(data), columns)]
+        else:
+            values, data = data, [data[start : start + columns] for start in range(0, len(data), columns)]
+        if datatype != "FP64":
+            _check_datatype(values, datatype)
+        return data
 
     def v2_tensor_schema(self, max_rows: int) -> dict:
         """JSON Schema cannot tie the length of `data` to `shape` (rows lists of width numbers, or
-        rows * width numbers flat): a mismatch is answered 400."""
+        rows * width numbers flat), nor its values to `datatype`'s bounds: a mismatch is answered 400."""
         width = len(self.feature_names)
         number = {"type": "number", "minimum": -MAX_MAGNITUDE, "maximum": MAX_MAGNITUDE}
         row = {"type": "array", "items": number, "minItems": width, "maxItems": width}
@@ -237,3 +249,18 @@ def _value_problem(value: Any) -> str | None:
     if abs(value) <= MAX_MAGNITUDE:  # False for NaN; exact for integers of any size
         return None
     return f"must be a finite number of magnitude at most {MAX_MAGNITUDE:g} (not NaN or Infinity)"
+
+
+def _check_datatype(values: Any, datatype: str) -> None:
+    """Every number sent is one the tensor's datatype holds: for an integer type, an integer within its
+    bounds; for FP16 and FP32, a number within their largest magnitude. Other values are left to `validate`."""
+    if datatype in V2_INTEGER_BOUNDS:
+        low, high = V2_INTEGER_BOUNDS[datatype]
+        for value in values:
+            if type(value) in NUMBER_TYPE_SET and not (type(value) is int and low <= value <= high):
+                raise protocol_error(f"{shown(value)} does not fit {datatype}: an integer from {low} to {high}")
+        return
+    largest = V2_FLOAT_MAXIMA[datatype]
+    for value in values:
+        if type(value) in NUMBER_TYPE_SET and abs(value) > largest:  # NaN is left to validate
+            raise protocol_error(f"{shown(value)} does not fit {datatype}: magnitude at most {largest:g}")
