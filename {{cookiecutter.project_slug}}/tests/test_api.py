@@ -63,6 +63,16 @@ def test_model_returns_the_saved_metadata(client, config, model):
     assert all(isinstance(score, float) for score in metadata["metrics"].values())
 
 
+def test_model_leaves_out_how_it_was_built_when_its_details_are_not_public(make_config, config):
+    settings = {"model": {"artifact_path": config.model.artifact_path}, "server": {"public_model_details": False}}
+    shown = create_app(make_config(**settings)).test_client().get("/model").get_json()
+    saved = json.loads(Path(config.model.artifact_path).with_suffix(".json").read_text())
+    withheld = {"python_version", "sklearn_version", "skops_version", "artifact_sha256", "hyperparameters"}
+    assert withheld <= saved.keys()
+    assert not withheld & shown.keys()
+    assert (shown["name"], shown["version"], shown["metrics"]) == (saved["name"], saved["version"], saved["metrics"])
+
+
 @pytest.mark.parametrize("form", ["one", "batch"])
 def test_predict_accepts_every_documented_form(client, config, example, one, answered, form):
     """{"<single>": item} and {"instances": [item]} both answer what the model answers, and name the model."""
@@ -327,6 +337,28 @@ def test_each_request_logs_one_json_line_with_its_outcome(client, one, capsys):
     assert (entry["level"], entry["message"]) == ("INFO", "request")
     assert entry["logger"] == "{{ cookiecutter.package_name }}.api.routes"
     assert 0 < entry["duration_ms"] < 10_000  # measured: a prediction takes some time, and not ten seconds
+    assert entry["client"] == "127.0.0.1"  # the test client's address
+
+
+@pytest.mark.parametrize(
+    ("trusted_proxies", "forwarded_for", "client"),
+    [
+        (0, "203.0.113.9", "10.0.0.2"),  # no proxy trusted: the header is anyone's to forge
+        (1, "203.0.113.9", "203.0.113.9"),
+        (1, "198.51.100.1, 203.0.113.9", "203.0.113.9"),  # the client forged the first hop; the proxy added its own
+        (2, "198.51.100.1, 203.0.113.9", "198.51.100.1"),
+    ],
+)
+def test_the_access_log_takes_the_client_address_only_from_trusted_proxies(
+    make_config, config, capsys, trusted_proxies, forwarded_for, client
+):
+    settings = {"model": {"artifact_path": config.model.artifact_path}, "server": {"trusted_proxies": trusted_proxies}}
+    app_client = create_app(make_config(**settings)).test_client()
+    headers = {"X-Forwarded-For": forwarded_for, "X-Request-ID": "forwarded"}
+    app_client.get("/health", headers=headers, environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    (entry,) = [entry for entry in lines if entry.get("request_id") == "forwarded"]
+    assert entry["client"] == client
 
 
 # The helpers every kind validates with (schemas/__init__.py), where the requests above do not reach them.

@@ -10,6 +10,7 @@ A request's whole path is in three files: `routes.py` (the route), `serving.py` 
 {%- if cookiecutter.enable_cors %}
 from flask_cors import CORS
 {%- endif %}
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..utils.helpers import Config, load_config, secret_key, setup_logging, trusted_hosts
 from . import errors, serving
@@ -57,4 +58,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(web)
 {%- endif %}
     errors.init_app(app)
+    if config.server.trusted_proxies:  # Werkzeug's ProxyFix: the client's address and scheme, from trusted hops only
+        hops = config.server.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app

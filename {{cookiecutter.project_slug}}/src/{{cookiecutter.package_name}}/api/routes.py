@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 
-from flask import Blueprint, Response{% if cookiecutter.enable_metrics %}, current_app{% endif %}, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 {%- if cookiecutter.enable_metrics %}
 from werkzeug.exceptions import NotFound
 {%- endif %}
@@ -56,6 +56,7 @@ def _finish_request(response: Response) -> Response:
         metrics.observe_request(route, request.method, response.status_code, seconds)
 {%- endif %}
     access_log.write(
+        client=request.remote_addr,
         method=request.method,
         path=request.path,
         status=response.status_code,
@@ -84,9 +85,26 @@ def ready():
     return {"status": "ready", "model": {"name": model.name, "version": model.version}}
 
 
+# What /model leaves out with server.public_model_details false: how the model was built.
+BUILD_DETAILS = frozenset(
+    {
+        "python_version",
+        "sklearn_version",
+        "skops_version",
+        "artifact_sha256",
+        "onnx_sha256",
+        "training_data_sha256",
+        "hyperparameters",
+    }
+)
+
+
 @api.get("/model")
 def model_metadata():
-    return ready_model().metadata
+    metadata = ready_model().metadata
+    if current_app.config["SERVICE_CONFIG"].server.public_model_details:
+        return metadata
+    return {field: value for field, value in metadata.items() if field not in BUILD_DETAILS}
 
 
 @api.post("/predict")

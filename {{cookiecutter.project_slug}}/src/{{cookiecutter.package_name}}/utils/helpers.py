@@ -71,6 +71,8 @@ class ServerConfig:
     max_request_bytes: int
     max_batch_rows: int
     trusted_hosts: list[str]
+    trusted_proxies: int
+    public_model_details: bool
 {%- if cookiecutter.include_web_ui %}
     session_lifetime_hours: float
 {%- endif %}
@@ -101,6 +103,7 @@ class ServerConfig:
         _require(self.model_retry_seconds >= 0, "server.model_retry_seconds", "must not be negative")
         _require(self.max_request_bytes > 0, "server.max_request_bytes", "must be positive")
         _require(self.max_batch_rows > 0, "server.max_batch_rows", "must be positive")
+        _require(0 <= self.trusted_proxies <= 10, "server.trusted_proxies", "must be 0 to 10")
 {%- if cookiecutter.include_web_ui %}
         _require(self.session_lifetime_hours > 0, "server.session_lifetime_hours", "must be positive")
 {%- endif %}
