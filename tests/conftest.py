@@ -5,6 +5,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,6 +19,15 @@ from filelock import FileLock
 from .matrix import TEMPLATE
 
 JSON = {"Content-Type": "application/json"}
+# What the tests marked `needs(...)` run, from Debian: the browser (Debian's chromium, or the Google Chrome of
+# GitHub's Ubuntu runners, with its chromedriver in $CHROMEWEBDRIVER), its driver, and the load generator.
+CHROMIUM = Path(shutil.which("chromium") or shutil.which("google-chrome") or "/usr/bin/chromium")
+CHROMEDRIVER = Path(shutil.which("chromedriver") or Path(os.environ.get("CHROMEWEBDRIVER", "/usr/bin"), "chromedriver"))
+SYSTEM_TOOLS = {
+    "chromium": CHROMIUM,
+    "chromium-driver": CHROMEDRIVER,
+    "wrk": Path(shutil.which("wrk") or "/usr/bin/wrk"),
+}
 # The other example tasks (their project names follow the task).
 TEXT_ANSWERS = {"example_task": "text"}
 REGRESSION_ANSWERS = {"example_task": "regression"}
@@ -237,6 +247,34 @@ def regression_server(installed_regression_project):
     running.stop()
 
 
+def missing_packages(item) -> list[str]:
+    """The Debian packages a test is marked as needing (`needs(...)`) that this machine lacks."""
+    needed = {tool for marker in item.iter_markers("needs") for tool in marker.args}
+    return sorted(tool for tool in needed if not SYSTEM_TOOLS[tool].is_file())
+
+
 def pytest_collection_modifyitems(items):
-    """Order the slow tests (those that run a generated suite or a server) last, so quick failures show first."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
+    """Tests that need a Debian package this machine lacks first, so that they fail in the first seconds (not
+    after minutes of installs); then the quick ones; the slow ones (a generated suite or a server) last."""
+    items.sort(key=lambda item: (not missing_packages(item), item.get_closest_marker("slow") is not None))
+
+
+def pytest_runtest_setup(item):
+    if missing := missing_packages(item):
+        pytest.fail(f"missing: {', '.join(missing)}; install with `sudo apt-get install {' '.join(missing)}`", False)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The files tests kept for people to look at (record_property("artifact", path)), named after the results."""
+    artifacts = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in report.user_properties
+        if name == "artifact"
+    ]
+    if artifacts:
+        terminalreporter.write_sep("-", "kept for you to look at")
+        for path in artifacts:
+            terminalreporter.write_line(str(path))

@@ -5,7 +5,6 @@ that could not be measured at all is.
 """
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -33,7 +32,7 @@ def run_benchmark(*arguments: str) -> tuple[int, str]:
     return process.returncode, output
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not on PATH (apt-get install wrk)")
+@pytest.mark.needs("wrk")  # missing, the suite stops at once (conftest.py), as for the browser
 def test_the_benchmark_smoke_run_measures_every_figure(installed_project, installed_text_project, tmp_path):
     output_file = tmp_path / "out.json"
     projects = ["--project", str(installed_project), "--text-project", str(installed_text_project)]

@@ -18,9 +18,10 @@ def git(folder, *arguments):
     return subprocess.run(["git", *GIT_USER, *arguments], cwd=folder, check=True, capture_output=True, text=True)
 
 
-def cruft(folder, *arguments):
+def cruft(folder, *arguments, answers=None):
+    """cruft in `folder`; `answers`: what a person types at its prompts, one per line."""
     command = [str(Path(sys.executable).parent / "cruft"), *arguments]
-    return subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=300, input=answers)
 
 
 @pytest.fixture
@@ -57,8 +58,9 @@ def test_a_project_sees_and_takes_a_template_update_and_stays_green(template_rep
     outdated = cruft(project, "check")
     assert outdated.returncode != 0
     assert "out of date" in outdated.stdout + outdated.stderr
-    updated = cruft(project, "update", "--skip-apply-ask")
+    updated = cruft(project, "update", answers="y\n")  # as a person runs it: asked, then applies the diff
     assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert "Respond with" in updated.stdout  # the question was asked, and answered
     assert "  graceful_timeout_seconds: 25\n" in (project / "config" / "config.yaml").read_text(encoding="utf-8")
     assert cruft(project, "check").returncode == 0
     assert not list(project.rglob("*.rej"))

@@ -1,10 +1,9 @@
 """The model card in a real headless Chromium (Debian's chromium and chromium-driver, driven by Selenium)
 against the rendered service: load the page, try a good and a bad example, keep screenshots.
 
-A missing browser fails the test rather than skipping it, so CI proves the page works in one."""
+A missing browser stops the suite at once rather than skipping the test (conftest.py), so CI proves the page
+works in one. The screenshots' paths are listed at the end of pytest's output."""
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
-from .conftest import TEMPLATE
+from .conftest import CHROMEDRIVER, CHROMIUM, TEMPLATE
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.needs("chromium", "chromium-driver")]
 
-# Debian's chromium, or the Google Chrome of GitHub's Ubuntu runners (with its chromedriver in $CHROMEWEBDRIVER).
-CHROMIUM = Path(shutil.which("chromium") or shutil.which("google-chrome") or "/usr/bin/chromium")
-CHROMEDRIVER = Path(shutil.which("chromedriver") or Path(os.environ.get("CHROMEWEBDRIVER", "/usr/bin"), "chromedriver"))
 ARTIFACTS = TEMPLATE / "test-artifacts"
 SETOSA = {"sepal_length": "5.1", "sepal_width": "3.5", "petal_length": "1.4", "petal_width": "0.2"}
 VIRGINICA = {"sepal_length": "6.7", "sepal_width": "3.0", "petal_length": "5.2", "petal_width": "2.3"}
@@ -29,8 +25,6 @@ VIRGINICA = {"sepal_length": "6.7", "sepal_width": "3.0", "petal_length": "5.2",
 @pytest.fixture(scope="module")
 def browser():
     """Headless Chromium through the system's chromedriver, named explicitly so Selenium Manager downloads nothing."""
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.is_file()]
-    assert not missing, f"{', '.join(missing)} missing: apt-get install chromium chromium-driver (as .ci/run does)"
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for argument in ("--headless", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1024,1400"):
@@ -52,16 +46,15 @@ def submit(browser, values: dict[str, str]) -> None:
     WebDriverWait(browser, 10).until(staleness_of(page))
 
 
-def screenshot(browser, capsys, name: str) -> Path:
+def screenshot(browser, record_property, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     assert browser.save_screenshot(str(path))
-    with capsys.disabled():
-        print(f"\nscreenshot: {path}")
+    record_property("artifact", path)  # listed at the end of the run (conftest.py)
     return path
 
 
-def test_a_visitor_tries_the_model_in_a_real_browser(server, browser, capsys):
+def test_a_visitor_tries_the_model_in_a_real_browser(server, browser, record_property):
     browser.get(f"http://127.0.0.1:{server.port}/")
     assert browser.title == "iris-classifier-service"
     assert browser.find_element(By.TAG_NAME, "h1").text == "iris-classifier-service version 0.1.0"
@@ -75,7 +68,7 @@ def test_a_visitor_tries_the_model_in_a_real_browser(server, browser, capsys):
     history = browser.find_elements(By.CSS_SELECTOR, "#history tbody tr")
     predictions = [row.find_elements(By.TAG_NAME, "td")[4].text for row in history]
     assert [prediction.split()[0] for prediction in predictions] == ["virginica", "setosa"]
-    screenshot(browser, capsys, "model-card-prediction")
+    screenshot(browser, record_property, "model-card-prediction")
 
     submit(browser, {"sepal_width": "abc"})
     assert [flash.text for flash in browser.find_elements(By.CSS_SELECTOR, ".flash.error")] == [
@@ -84,7 +77,7 @@ def test_a_visitor_tries_the_model_in_a_real_browser(server, browser, capsys):
     assert browser.find_elements(By.ID, "prediction") == []
     assert browser.find_element(By.NAME, "sepal_width").get_attribute("value") == "abc"
     assert len(browser.find_elements(By.CSS_SELECTOR, "#history tbody tr")) == 2
-    screenshot(browser, capsys, "model-card-error")
+    screenshot(browser, record_property, "model-card-error")
 
     # The console says nothing was blocked by the Content-Security-Policy or failed to load: it notes only the
     # 422 and the favicon, which the service does not have. (The reason phrase's case is the server's choice.)
