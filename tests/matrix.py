@@ -83,6 +83,7 @@ COMMON_FILES = {
     "tests/test_model.py",
     "tests/test_openapi.py",
     "tests/test_serving.py",
+    "tests/test_rsgi_bridge.py",
     "tests/test_task.py",
 }
 # (option, value) -> the files that answer adds, and a pattern nothing may match when it is not chosen

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import socket
 
 import pytest
 import yaml
@@ -104,8 +105,24 @@ def test_train_with_unusable_settings_exits_2_naming_the_problem(tmp_path, confi
 
 def test_predict_without_a_model_exits_2_naming_the_file(cli, tmp_path, capsys):
     assert cli("predict", "--input", "in.csv", "--output", tmp_path / "out.csv") == 2
-    assert "model.skops: file does not exist" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "model.skops: file does not exist" in error
+    assert "hint: `make train` (python -m {{ cookiecutter.package_name }} train) writes a new, verified model" in error
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_the_dev_server_on_a_taken_port_exits_2_naming_the_port_setting(trained, config_file, capsys):
+    settings = yaml.safe_load(config_file.read_text())
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        settings["server"].update(host="127.0.0.1", port=taken.getsockname()[1])
+        config_file.write_text(yaml.safe_dump(settings))
+        assert main(["--config", str(config_file), "dev"]) == 2
+    error = capsys.readouterr().err
+    assert "Address already in use" in error
+    assert "hint: another process has the port: stop it, or choose another, e.g. " in error
+    assert "__SERVER__PORT=8001" in error
 
 
 @pytest.mark.parametrize(

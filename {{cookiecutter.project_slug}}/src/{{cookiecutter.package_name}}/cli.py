@@ -1,4 +1,4 @@
-"""The command line: train, predict on a CSV, serve, or try it out (`python -m <package> --help`).
+"""The command line: train, predict on a CSV, serve in production, or try the service out.
 
 Each command is a small function over the same modules the API uses, so what the CLI
 trains is exactly what the service loads.
@@ -6,6 +6,9 @@ trains is exactly what the service loads.
 
 import argparse
 import csv
+import errno
+import logging
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +17,9 @@ from . import task
 from .data.data_loader import DataError, split_dataset
 from .errors import ApiError
 from .models.model import ModelError, build_pipeline, describe, evaluate, export_onnx, load_model, save_model, train
-from .utils.helpers import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config, setup_logging
+from .utils.helpers import DEFAULT_CONFIG_PATH, ENV_PREFIX, Config, ConfigError, load_config, setup_logging
+
+log = logging.getLogger(__name__)
 
 
 def train_command(config: Config, args: argparse.Namespace) -> None:
@@ -59,11 +64,20 @@ def serve_command(config: Config, _args: argparse.Namespace) -> None:
 
 def dev_command(config: Config, _args: argparse.Namespace) -> None:
     """Flask's development server, one process, for trying things out; never in production."""
+    from werkzeug.serving import run_simple
+
     from .api.app import create_app
 
     app = create_app(config)
     app.extensions["model_slot"].warm_up()
-    app.run(host=config.server.host, port=config.server.port)
+    # The app writes one JSON line per request: Werkzeug's own request lines and coloured banner would repeat it.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    host, port = config.server.host, config.server.port
+    with socket.socket() as probe:  # a taken port is our error (with its hint), not Werkzeug's exit 1
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+    log.warning("development server, never for production", extra={"url": f"http://{host}:{port}"})
+    run_simple(host, port, app)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -93,5 +107,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.run(config, args)
     except (ConfigError, DataError, ModelError, ApiError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
+        if hint := _hint(error, args):
+            print(f"hint: {hint}", file=sys.stderr)
         return 2
     return 0
+
+
+def _hint(error: Exception, args: argparse.Namespace) -> str | None:
+    """What usually fixes an error a newcomer meets first."""
+    if isinstance(error, ModelError) and args.command != "train":
+        return "`make train` (python -m {{ cookiecutter.package_name }} train) writes a new, verified model"
+    if isinstance(error, OSError) and error.errno == errno.EADDRINUSE:
+        return f"another process has the port: stop it, or choose another, e.g. {ENV_PREFIX}SERVER__PORT=8001"
+    return None

@@ -270,7 +270,7 @@ EXAMPLE_KEY_WORDS = ("change", "example", "secret", "password", "default")
 
 def secret_key(config: Config, env: Mapping[str, str] | None = None) -> str:
     """The session-signing key: only ever from the environment; in production, mandatory and strong:
-    whoever can guess it can sign any session, the CSRF token included."""
+    whoever can guess it can sign any session cookie."""
     key = (os.environ if env is None else env).get("SECRET_KEY", "")
     if config.environment != "production":
         return key or os.urandom(32).hex()
