@@ -1,9 +1,14 @@
 """What users type at the prompts: awkward but valid answers render and pass; invalid ones leave nothing."""
 
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 from cookiecutter.exceptions import FailedHookException
+
+from .matrix import TEMPLATE
 
 AWKWARD = {
     "project_name": "Ñandú Café \"Prédictions\" — l'atelier de l'IA pour la classification des espèces d'iris",
@@ -63,6 +68,14 @@ def test_an_invalid_answer_is_refused_by_name_and_leaves_nothing(render, tmp_pat
     left = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*"))
     # cookiecutter makes a slug's parent folders before any hook can run; only they, empty, remain.
     assert left == (["iris"] if "/" in answers.get("project_slug", "") else [])
+
+
+def test_cookiecutters_command_line_shows_the_refusal_without_a_traceback(tmp_path):
+    command = [str(Path(sys.executable).parent / "cookiecutter"), "--no-input", "-o", str(tmp_path), str(TEMPLATE)]
+    refused = subprocess.run([*command, "package_name=1bad"], capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0
+    assert "package_name '1bad': must be a lowercase Python identifier" in refused.stderr
+    assert "Traceback" not in refused.stdout + refused.stderr
 
 
 def test_an_unknown_example_task_is_refused_before_anything_is_written(render, tmp_path):

@@ -145,6 +145,8 @@ def test_saved_metadata_describes_the_model(load, config, split, estimator):
     for step, settings in config.model.hyperparameters.items():
         recorded = {key: metadata["hyperparameters"][step][key] for key in settings}
         assert recorded == json.loads(json.dumps(settings))
+    recorded_values = [value for settings in metadata["hyperparameters"].values() for value in settings.values()]
+    assert "deprecated" not in recorded_values  # scikit-learn's mark for a parameter that sets nothing
     assert len(metadata["artifact_sha256"]) == 64
     copy = onnx_path(config.model.artifact_path)  # kept only when it predicts as the Pipeline does
     assert metadata["onnx_sha256"] == (hashlib.sha256(copy.read_bytes()).hexdigest() if copy.exists() else None)

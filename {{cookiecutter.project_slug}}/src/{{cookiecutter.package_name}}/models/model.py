@@ -125,11 +125,18 @@ def describe(
         **task.INPUTS.describe(train_data),
         "target_name": train_data.target_name,
         **task.OUTPUTS.describe(estimator),
-        "hyperparameters": {name: step.get_params() for name, step in estimator.steps},
+        "hyperparameters": {name: _settings(step) for name, step in estimator.steps},
         "metrics": dict(metrics),
         "training_rows": len(train_data.targets),
         "training_data_sha256": train_data.fingerprint(),
     }
+
+
+def _settings(step: Any) -> dict[str, Any]:
+    """A step's hyper-parameters, less those scikit-learn marks "deprecated" (LogisticRegression's
+    `penalty` in 1.9): they set nothing, and a model card listing them would mislead."""
+    settings = step.get_params().items()
+    return {name: value for name, value in settings if not (isinstance(value, str) and value == "deprecated")}
 
 
 def export_onnx(estimator: Pipeline, held_out: Dataset) -> bytes | None:
