@@ -50,7 +50,7 @@ def screenshot(browser, record_property, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     assert browser.save_screenshot(str(path))
-    record_property("artifact", path)  # listed at the end of the run (conftest.py)
+    record_property("artifact", str(path))  # listed at the end of the run (conftest.py)
     return path
 
 
