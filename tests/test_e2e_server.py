@@ -133,6 +133,7 @@ def test_metrics_add_up_across_both_workers(server):
 BAD_REQUESTS = [
     ("malformed-json", "POST", "/predict", '{"features": [5.1,', JSON, 400, "bad_request"),
     ("deep-json", "POST", "/predict", "[" * 100_000 + "]" * 100_000, JSON, 400, "bad_request"),
+    ("lone-surrogate", "POST", "/predict", '{"features": {"\\ud800": 1}}', JSON, 400, "bad_request"),
     ("not-json", "POST", "/predict", "features=5.1", {"Content-Type": "text/plain"}, 415, "unsupported_media_type"),
     ("no-content-type", "POST", "/predict", '{"features": [1, 2, 3, 4]}', {}, 415, "unsupported_media_type"),
     ("too-few", "POST", "/predict", {"features": [1, 2, 3]}, None, 422, "invalid_input"),
@@ -163,6 +164,18 @@ def test_bad_requests_get_their_documented_json_error(server, method, path, body
     assert (answered, answer["error"]["code"]) == (status, code), answer
     assert answer["error"]["request_id"] == answered_headers["X-Request-ID"]
     assert "Traceback" not in json.dumps(answer)
+
+
+def test_in_production_a_forged_host_gets_400_and_is_never_echoed(installed_project, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", os.urandom(32).hex())
+    server = Server(installed_project, environment="production", server__trusted_hosts="[127.0.0.1]").wait_ready()
+    try:
+        for path in ("//health", "//static//x", "/health"):  # the first two would redirect to the Host sent
+            status, headers, answer = request(server.port, "GET", path, headers={"Host": "evil.example"})
+            assert (status, answer["error"]["code"]) == (400, "bad_request"), (path, answer)
+            assert "evil.example" not in json.dumps(answer) + str(headers.get("Location"))
+    finally:
+        server.stop()
 
 
 def test_bounded_load_completes_without_errors(server):

@@ -157,6 +157,12 @@ def test_a_forged_session_shows_at_most_five_predictions_and_only_of_the_pages_o
     assert 'id="history"' not in shown.get_data(as_text=True)  # no table: nothing to show
 
 
+def test_a_form_of_too_many_parts_gets_413_saying_so(client, assert_error):
+    form = {f"field{index}": "x" for index in range(1200)}  # small, but more parts than Werkzeug parses
+    error = assert_error(client.post("/", data=form, content_type="multipart/form-data"), 413, "payload_too_large")
+    assert error["message"] == "the form has more parts than the limit of 1000"
+
+
 def test_a_cookie_larger_than_a_browser_keeps_is_not_read(client):
     client.get("/")  # a session, with its token
     client.set_cookie("session", "x" * 5000)

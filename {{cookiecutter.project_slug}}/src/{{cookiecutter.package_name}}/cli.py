@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _hint(error: Exception, args: argparse.Namespace) -> str | None:
     """What usually fixes an error a newcomer meets first."""
     if isinstance(error, ModelError) and args.command != "train":
-        return "`make train` (python -m {{ cookiecutter.package_name }} train) writes a new, verified model"
+        return f"`make train` (python -m {__package__} train) writes a new, verified model"
     if isinstance(error, OSError) and error.errno == errno.EADDRINUSE:
         return f"another process has the port: stop it, or choose another, e.g. {ENV_PREFIX}SERVER__PORT=8001"
     return None

@@ -5,8 +5,8 @@ Every API answer, errors included, is JSON; a traceback only ever reaches the lo
 
 import logging
 
-from flask import Flask, Response, current_app, g, jsonify{% if cookiecutter.enable_metrics %}, request{% endif %}
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..errors import ApiError
 {%- if cookiecutter.enable_metrics %}
@@ -50,8 +50,13 @@ def _api_error(error: ApiError):
 def _http_error(error: HTTPException):
     status = error.code or 500
     message = error.description or error.name
+    if isinstance(error, SecurityError):  # Werkzeug's message would echo the forged Host header
+        message = "the Host header names a host that server.trusted_hosts does not list"
     if status == 413:
-        message = f"the request body is larger than the limit of {current_app.config['MAX_CONTENT_LENGTH']} bytes"
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        message = f"the request body is larger than the limit of {limit} bytes"
+        if request.content_length is not None and request.content_length <= limit:  # Werkzeug's other 413
+            message = f"the form has more parts than the limit of {current_app.config['MAX_FORM_PARTS']}"
     response, _ = error_response(status, ERROR_CODES.get(status, "http_error"), message)
     response.headers.extend((name, value) for name, value in error.get_headers() if name.lower() != "content-type")
     return response, status

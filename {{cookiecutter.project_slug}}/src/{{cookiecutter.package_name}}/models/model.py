@@ -134,7 +134,7 @@ def describe(
 
 def _settings(step: Any) -> dict[str, Any]:
     """A step's hyper-parameters, less those scikit-learn marks "deprecated" (LogisticRegression's
-    `penalty` in 1.9): they set nothing, and a model card listing them would mislead."""
+    `penalty` in 1.9): they set nothing, and a listing of them would mislead."""
     settings = step.get_params().items()
     return {name: value for name, value in settings if not (isinstance(value, str) and value == "deprecated")}
 
