@@ -84,6 +84,10 @@ def remove_docker(project: Path, package: str) -> None:
     remove(project, "Dockerfile", ".dockerignore", f"src/{package}/healthcheck.py", "tests/test_healthcheck.py")
 
 
+def remove_kubernetes(project: Path) -> None:
+    remove(project, "deploy")
+
+
 def remove_ci(project: Path) -> None:
     remove(project, ".github")
 
@@ -107,6 +111,8 @@ def remove_unchosen(project: Path, answers: dict) -> None:
     choose_task(project, package, answers["example_task"])
     if not answers["include_docker"]:
         remove_docker(project, package)
+    if not answers["include_kubernetes"]:
+        remove_kubernetes(project)
     if answers["ci"] == "none":
         remove_ci(project)
     if not answers["include_web_ui"]:

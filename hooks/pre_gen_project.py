@@ -88,6 +88,8 @@ def problems(values):
         found.append(f"author_email {values['author_email']!r}: is not an email address")
     if not VERSION.fullmatch(values["version"]):
         found.append(f"version {values['version']!r}: must be a PEP 440 version such as 0.1.0")
+    if values["include_kubernetes"] and not values["include_docker"]:
+        found.append("include_kubernetes: the manifests deploy the project's image, so it needs include_docker too")
     return found
 
 

@@ -288,6 +288,25 @@ def test_production_answers_only_its_trusted_hosts(production_app, assert_error,
     assert client.get("/health", headers={"Host": production_app.config["TRUSTED_HOSTS"][0]}).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("10.1.2.3:8000", 200),  # how Kubernetes' probes and Prometheus name a pod: its address
+        ("10.1.2.3", 200),
+        ("11.1.2.3:8000", 400),
+        ("[fd00::1]:8000", 400),
+        ("api.example.com", 200),
+        ("10.evil.example", 400),
+        ("[10.1.2.3", 400),
+    ],
+)
+def test_a_host_in_a_trusted_network_is_answered(make_config, config, monkeypatch, host, status):
+    monkeypatch.setenv("SECRET_KEY", os.urandom(32).hex())
+    model, server = {"artifact_path": config.model.artifact_path}, {"trusted_hosts": ["api.example.com", "10.0.0.0/8"]}
+    app = create_app(make_config(environment="production", model=model, server=server))
+    assert app.test_client().get("/health", headers={"Host": host}).status_code == status
+
+
 def test_a_well_formed_request_id_is_echoed(client):
     assert client.get("/health", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
 

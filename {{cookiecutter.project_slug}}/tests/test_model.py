@@ -5,6 +5,7 @@ What the task's model must learn, and its known answers, are in test_task.py.
 
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -127,6 +128,14 @@ def test_a_step_whose_hyperparameters_are_not_a_mapping_is_named():
     name, step = next(iter(task.pipeline_steps().items()))
     with pytest.raises(ModelError, match=rf"hyper-parameters of {step.__name__} must be a mapping"):
         build_pipeline({name: 3})
+
+
+def test_every_saved_file_is_readable_by_other_users(config):
+    """The image trains as root and serves as user 10001, which must be able to read what training wrote."""
+    artifact = Path(config.model.artifact_path)
+    for path in (artifact, metadata_path(artifact), onnx_path(artifact)):
+        if path.exists():
+            assert path.stat().st_mode & 0o777 == 0o644, path
 
 
 def test_saved_metadata_describes_the_model(load, config, split, estimator):

@@ -1,6 +1,8 @@
 """What the app is built with beyond Flask's defaults: orjson for JSON, a clear 400 for a body that is not
 JSON, and sessions only where a cookie is."""
 
+import ipaddress
+from functools import lru_cache
 from typing import Any, NoReturn
 
 import orjson
@@ -42,7 +44,21 @@ class JsonErrorRequest(Request):
     (Werkzeug's default says only that "the browser (or proxy) sent a request this server could not
     understand"). A body that is not declared JSON at all is still Flask's 415. A streamed (chunked)
     body over the size limit is a 413, like a declared one: Werkzeug stops reading it at the limit and
-    would hand on what it read, cut (a 400)."""
+    would hand on what it read, cut (a 400). A Host that is an IPv4 address in a network listed in
+    server.trusted_hosts (e.g. 10.0.0.0/8) is trusted: Kubernetes' probes and Prometheus reach a pod
+    by its address."""
+
+    @property
+    def trusted_hosts(self) -> list[str] | None:
+        listed = self.__dict__.get("listed_hosts")
+        host = self.environ.get("HTTP_HOST", "").partition(":")[0]
+        if listed and _in_a_listed_network(host, tuple(listed)):
+            return [*listed, host]  # what Werkzeug's check then finds
+        return listed
+
+    @trusted_hosts.setter
+    def trusted_hosts(self, hosts: list[str] | None) -> None:  # Flask sets TRUSTED_HOSTS here
+        self.__dict__["listed_hosts"] = hosts
 
     def get_data(self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False) -> Any:
         data = super().get_data(cache, as_text, parse_form_data)
@@ -56,6 +72,26 @@ class JsonErrorRequest(Request):
         if e is None:
             super().on_json_loading_failed(e)
         raise ApiError(f"the body is not valid JSON: {e}", status=400, code="bad_request")
+
+
+def _in_a_listed_network(host: str, listed: tuple[str, ...]) -> bool:
+    """Whether `host` is an IPv4 address in one of the networks listed (names are Werkzeug's to match)."""
+    try:
+        address = ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return any(address in network for network in _networks(listed))
+
+
+@lru_cache(maxsize=4)  # one list per app
+def _networks(listed: tuple[str, ...]) -> list[ipaddress.IPv4Network]:
+    networks = []
+    for entry in listed:
+        try:
+            networks.append(ipaddress.IPv4Network(entry, strict=False))
+        except ValueError:
+            continue
+    return networks
 
 
 # Browsers keep at most 4096 bytes of a cookie; Flask warns when it writes a larger one.

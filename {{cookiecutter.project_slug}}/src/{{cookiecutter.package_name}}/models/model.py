@@ -205,6 +205,8 @@ def _sha256(data: bytes) -> str:
 def _write_atomically(path: Path, data: bytes) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        # mkstemp's file is its owner's alone; the image trains as root and serves as another user.
+        os.fchmod(handle, 0o644)
         with os.fdopen(handle, "wb") as file:
             file.write(data)
         Path(temporary).replace(path)
