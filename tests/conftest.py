@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ SYSTEM_TOOLS = {
     "chromium": CHROMIUM,
     "chromium-driver": CHROMEDRIVER,
     "wrk": Path(shutil.which("wrk") or "/usr/bin/wrk"),
+    "kubectl": Path(shutil.which("kubectl") or "/usr/local/bin/kubectl"),  # not Debian's: kubernetes.io's
 }
 # The other example tasks (their project names follow the task).
 TEXT_ANSWERS = {"example_task": "text"}
@@ -111,19 +113,26 @@ def install(project):
 
 
 @pytest.fixture(scope="session")
-def shared_install(render, tmp_path_factory, worker_id):
-    """shared_install(name, **answers) -> that render, installed and trained once for the whole run.
-
-    Under pytest-xdist every worker has its own session fixtures; the first worker to ask installs
-    into the run's common folder while the others wait on its lock, so no render is installed twice."""
+def run_folder(tmp_path_factory, worker_id) -> Path:
+    """The folder every pytest-xdist worker of this run shares (each has a temporary folder of its own in it)."""
     base = tmp_path_factory.getbasetemp()
-    common = base if worker_id == "master" else base.parent
+    return base if worker_id == "master" else base.parent
+
+
+def made_once(folder: Path, make) -> Path:
+    """`folder`, made by make(folder) by the first worker to ask while the others wait on its lock."""
+    with FileLock(f"{folder}.lock"):
+        if not folder.is_dir():
+            make(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def shared_install(render, run_folder):
+    """shared_install(name, **answers) -> that render, installed and trained once for the whole run."""
 
     def installed(name, **answers):
-        folder = common / f"installed-{name}"
-        with FileLock(f"{folder}.lock"):
-            if not folder.is_dir():
-                install(render(folder, **answers))
+        folder = made_once(run_folder / f"installed-{name}", lambda folder: install(render(folder, **answers)))
         (project,) = [path for path in folder.iterdir() if path.is_dir()]
         return project
 
@@ -185,26 +194,28 @@ class Server:
     """The production server (the Dockerfile's CMD), started from the project's folder with its own .venv, on a
     free loopback port."""
 
-    def __init__(self, project: Path, **settings):
+    def __init__(self, project: Path, wrapper: Sequence[str] = (), environment: dict | None = None, **settings):
+        """`settings` by config key (server__workers=2), `environment` as variables; `wrapper` runs the command."""
         self.project, self.port, self.prefix = project, free_port(), env_prefix(project)
-        env = {**os.environ, "PATH": f"{project / '.venv' / 'bin'}:{os.environ['PATH']}"}
+        env = {**os.environ, "PATH": f"{project / '.venv' / 'bin'}:{os.environ['PATH']}", **(environment or {})}
         env.update({f"{self.prefix}SERVER__HOST": "127.0.0.1", f"{self.prefix}SERVER__PORT": str(self.port)})
         env.update({self.prefix + key.upper(): str(value) for key, value in settings.items()})
         self.env = env
         self.log = (project / f"server-{self.port}.log").open("w+")
-        self.process = subprocess.Popen(docker_cmd(project), cwd=project, env=env, stdout=self.log, stderr=self.log)
+        command = [*wrapper, *docker_cmd(project)]
+        self.process = subprocess.Popen(command, cwd=project, env=env, stdout=self.log, stderr=self.log)
 
     def run(self, command: list[str], **settings) -> subprocess.CompletedProcess:
         """A command in the server's environment (its venv, its settings, and these), as the container runs it."""
         env = {**self.env, **{self.prefix + key.upper(): str(value) for key, value in settings.items()}}
         return subprocess.run(command, cwd=self.project, env=env, capture_output=True, text=True, timeout=60)
 
-    def wait_ready(self, seconds=60):
+    def wait_ready(self, seconds=60, headers=None):
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"the server exited: {self.output()}"
             with contextlib.suppress(OSError):
-                if request(self.port, "GET", "/ready", timeout=2)[0] == 200:
+                if request(self.port, "GET", "/ready", headers=headers, timeout=2)[0] == 200:
                     return self
             time.sleep(0.2)
         raise AssertionError(f"not ready after {seconds} s: {self.output()}")
@@ -261,7 +272,16 @@ def pytest_collection_modifyitems(items):
 
 def pytest_runtest_setup(item):
     if missing := missing_packages(item):
-        pytest.fail(f"missing: {', '.join(missing)}; install with `sudo apt-get install {' '.join(missing)}`", False)
+        pytest.fail(f"missing: {', '.join(missing)}; install {how_to_install(missing)}", False)
+
+
+def how_to_install(tools: list[str]) -> str:
+    """Debian's packages by apt; kubectl as Kubernetes' own page says (Debian has none)."""
+    debian = [tool for tool in tools if tool != "kubectl"]
+    ways = [f"`sudo apt-get install {' '.join(debian)}`"] if debian else []
+    if "kubectl" in tools:
+        ways.append("kubectl as https://kubernetes.io/docs/tasks/tools/ says")
+    return " and ".join(ways)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -26,6 +26,7 @@ SHORT_NAMES = {
     "enable_metrics": "metrics",
     "enable_cors": "cors",
     "include_docker": "docker",
+    "include_kubernetes": "k8s",
     "ci": "ci",
 }
 # The default project name follows the example task (cookiecutter.json asks for the task first).
@@ -37,7 +38,14 @@ PROJECT_NAMES = {
 # The kinds of input and output (src/<package>/schemas/<kind>.py) each task uses; the others are not rendered.
 TASK_KINDS = {"tabular": ("numbers", "classes"), "text": ("texts", "classes"), "regression": ("numbers", "values")}
 # Every yes/no option, and ci, at its "everything" and at its "nothing".
-ALL_ON = {"include_web_ui": True, "enable_metrics": True, "enable_cors": True, "include_docker": True, "ci": "github"}
+ALL_ON = {
+    "include_web_ui": True,
+    "enable_metrics": True,
+    "enable_cors": True,
+    "include_docker": True,
+    "include_kubernetes": True,
+    "ci": "github",
+}
 ALL_OFF = {name: False if value is True else "none" for name, value in ALL_ON.items()}
 
 # Every render has these files; each answer below adds its own.
@@ -96,6 +104,21 @@ CHOICES = {
         {".dockerignore", "Dockerfile", "src/{package}/healthcheck.py", "tests/test_healthcheck.py"},
         r"docker|healthcheck",
     ),
+    ("include_kubernetes", True): (
+        {
+            "deploy/kubernetes/base/kustomization.yaml",
+            "deploy/kubernetes/base/namespace.yaml",
+            "deploy/kubernetes/base/serviceaccount.yaml",
+            "deploy/kubernetes/base/deployment.yaml",
+            "deploy/kubernetes/base/service.yaml",
+            "deploy/kubernetes/base/horizontalpodautoscaler.yaml",
+            "deploy/kubernetes/base/poddisruptionbudget.yaml",
+            "deploy/kubernetes/base/networkpolicy.yaml",
+            "deploy/kubernetes/overlays/production/kustomization.yaml",
+            "deploy/kserve/inferenceservice.yaml",
+        },
+        r"deploy/|kustomiz\w*|inferenceservice|include_kubernetes|kubectl|servicemonitor",
+    ),
     ("ci", "github"): (
         {".github/dependabot.yml", ".github/workflows/ci.yml"},
         r"(?<!\w)\.github\b|dependabot|github actions",
@@ -116,6 +139,10 @@ CHOICES = {
     ),
     ("enable_cors", True): ({"tests/test_cors.py"}, r"\bcors\b|flask_cors|flask-cors"),
 }
+
+
+# Pairs of answers the pre-generation hook refuses: the manifests deploy the image the Dockerfile builds.
+REFUSED_PAIRS = {(("include_docker", False), ("include_kubernetes", True))}
 
 
 def answers_of(overrides: dict) -> dict:

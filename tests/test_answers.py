@@ -57,6 +57,10 @@ INVALID = [
     ({"author_email": "a@b"}, "author_email 'a@b': is not an email address"),
     ({"author_email": "two@at@example.com"}, "author_email 'two@at@example.com'"),
     ({"version": "one"}, "version 'one': must be a PEP 440 version"),
+    (
+        {"include_docker": False},
+        "include_kubernetes: the manifests deploy the project's image, so it needs include_docker",
+    ),
 ]
 
 

@@ -69,6 +69,8 @@ OPTIONAL_FILES = [
     "tests/test_healthcheck.py",
     "tests/test_metrics.py",
     "tests/test_cors.py",
+    "deploy/kubernetes/base/deployment.yaml",
+    "deploy/kserve/inferenceservice.yaml",
 ]
 KINDS = sorted({kind for kinds in TASK_KINDS.values() for kind in kinds})
 

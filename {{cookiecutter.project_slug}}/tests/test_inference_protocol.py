@@ -141,6 +141,13 @@ def test_malformed_json_gets_400_in_the_protocols_shape(client, v2, body):
     assert v2.error(response, 400).startswith("the body is not valid JSON: ")
 
 
+def test_the_binary_data_extension_gets_400_saying_so(client, v2):
+    """KServe's clients send tensors as raw bytes after the JSON header when asked (binary_data=True)."""
+    headers = {"Inference-Header-Content-Length": "2"}
+    response = client.post(v2.infer, data=b"{}\x00\x00", headers=headers, content_type="application/octet-stream")
+    assert v2.error(response, 400).startswith("the binary tensor data extension is not supported")
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [

@@ -94,6 +94,8 @@ def infer(name: str, version: str | None = None):
     """Score one input tensor (its shape is the input kind's: GET /v2/models/<name> says it); the requested
     outputs, or all of them."""
     model = _named_model(name, version)
+    if "Inference-Header-Content-Length" in request.headers:  # what KServe's clients send with binary_data=True
+        raise protocol_error("the binary tensor data extension is not supported: send the tensors' data as JSON")
     # force: the body is JSON by the protocol, and not every v2 client labels it so.
     body = request.get_json(force=True)
     if not isinstance(body, dict):
