@@ -291,7 +291,7 @@ def test_production_answers_only_its_trusted_hosts(production_app, assert_error,
 @pytest.mark.parametrize(
     ("host", "status"),
     [
-        ("10.1.2.3:8000", 200),  # how Kubernetes' probes and Prometheus name a pod: its address
+        ("10.1.2.3:8000", 200),  # how Kubernetes' probes name a pod: its address
         ("10.1.2.3", 200),
         ("11.1.2.3:8000", 400),
         ("[fd00::1]:8000", 400),

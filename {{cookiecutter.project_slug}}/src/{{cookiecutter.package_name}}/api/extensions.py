@@ -45,7 +45,7 @@ class JsonErrorRequest(Request):
     understand"). A body that is not declared JSON at all is still Flask's 415. A streamed (chunked)
     body over the size limit is a 413, like a declared one: Werkzeug stops reading it at the limit and
     would hand on what it read, cut (a 400). A Host that is an IPv4 address in a network listed in
-    server.trusted_hosts (e.g. 10.0.0.0/8) is trusted: Kubernetes' probes and Prometheus reach a pod
+    server.trusted_hosts (e.g. 10.0.0.0/8) is trusted: Kubernetes' probes and scrapers reach a pod
     by its address."""
 
     @property
