@@ -194,10 +194,10 @@ class Server:
     """The production server (the Dockerfile's CMD), started from the project's folder with its own .venv, on a
     free loopback port."""
 
-    def __init__(self, project: Path, wrapper: Sequence[str] = (), environment: dict | None = None, **settings):
-        """`settings` by config key (server__workers=2), `environment` as variables; `wrapper` runs the command."""
+    def __init__(self, project: Path, wrapper: Sequence[str] = (), variables: dict | None = None, **settings):
+        """`settings` by config key (server__workers=2), `variables` as they are; `wrapper` runs the command."""
         self.project, self.port, self.prefix = project, free_port(), env_prefix(project)
-        env = {**os.environ, "PATH": f"{project / '.venv' / 'bin'}:{os.environ['PATH']}", **(environment or {})}
+        env = {**os.environ, "PATH": f"{project / '.venv' / 'bin'}:{os.environ['PATH']}", **(variables or {})}
         env.update({f"{self.prefix}SERVER__HOST": "127.0.0.1", f"{self.prefix}SERVER__PORT": str(self.port)})
         env.update({self.prefix + key.upper(): str(value) for key, value in settings.items()})
         self.env = env

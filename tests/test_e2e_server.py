@@ -84,12 +84,21 @@ checks.positive_data_acceptance.enabled = false
 """
 
 
+@pytest.fixture(scope="module")
+def keyed_server(installed_project):
+    """The default render's server with an API key (API_KEYS): every route but the probes needs it."""
+    running = Server(installed_project, variables={"API_KEYS": os.urandom(32).hex()}, server__workers=1).wait_ready()
+    yield running
+    running.stop()
+
+
 # The default render is fuzzed hardest; the regression render shares its input kind (rows of numbers) and
-# adds only its output kind, so fewer examples per operation cover what is new there.
+# adds only its output kind, so fewer examples per operation cover what is new there. With a key, schemathesis
+# sends it, and also checks that each secured operation refuses a request without it (its ignored_auth check).
 @pytest.mark.parametrize(
     ("served", "examples"),
-    [("server", 30), ("text_server", 30), ("regression_server", 10)],
-    ids=["default", "text", "regression"],
+    [("server", 30), ("text_server", 30), ("regression_server", 10), ("keyed_server", 10)],
+    ids=["default", "text", "regression", "with-an-api-key"],
 )
 def test_schemathesis_finds_the_live_server_true_to_its_openapi_document(served, examples, request, tmp_path):
     server = request.getfixturevalue(served)
@@ -99,6 +108,8 @@ def test_schemathesis_finds_the_live_server_true_to_its_openapi_document(served,
     command = [str(st), "--config-file", str(config), "--no-color", "run"]
     command += [f"http://127.0.0.1:{server.port}/openapi.json", "--seed", "20261125", "--max-examples", str(examples)]
     command += ["--workers", "1", "--max-response-time", "10", "--report-dir", str(tmp_path)]
+    if key := server.env.get("API_KEYS"):
+        command += ["--header", f"Authorization: Bearer {key}"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     print(result.stdout[result.stdout.rfind("\n", 0, result.stdout.rfind(" SUMMARY ")) :])
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
@@ -168,6 +179,7 @@ def test_bad_requests_get_their_documented_json_error(server, method, path, body
 
 def test_in_production_a_forged_host_gets_400_and_is_never_echoed(installed_project, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", os.urandom(32).hex())
+    monkeypatch.setenv("API_KEYS", os.urandom(32).hex())
     server = Server(installed_project, environment="production", server__trusted_hosts="[127.0.0.1]").wait_ready()
     try:
         for path in ("//health", "//static//x", "/health"):  # the first two would redirect to the Host sent

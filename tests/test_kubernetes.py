@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -207,8 +208,8 @@ def test_selectors_and_references_meet_what_they_name(built, kustomization):
     namespace = the(objects, "Namespace")["metadata"]["name"]
     assert {item["metadata"]["namespace"] for item in objects if item["kind"] != "Namespace"} == {namespace}
     assert "Secret" not in {item["kind"] for item in objects}  # the key is referenced, never written here
-    (secret,) = [variable for variable in container["env"] if variable["name"] == "SECRET_KEY"]
-    assert set(secret) == {"name", "valueFrom"}
+    secrets_referenced = [variable for variable in container["env"] if variable["name"] in ("SECRET_KEY", "API_KEYS")]
+    assert [set(variable) for variable in secrets_referenced] == [{"name", "valueFrom"}] * 2
 
 
 @needs_kubectl
@@ -281,10 +282,11 @@ def test_the_pod_serves_from_a_read_only_root_as_its_user_and_answers_its_probes
     objects = built["overlays/production"]
     pod = pod_template(objects)["spec"]
     container = server_container(pod)
-    secret = {"SECRET_KEY": os.urandom(32).hex(), "TMPDIR": str(tmp_path / "tmp")}
+    api_key = secrets.token_urlsafe(32)
+    secret = {"SECRET_KEY": secrets.token_hex(32), "API_KEYS": api_key, "TMPDIR": str(tmp_path / "tmp")}
     reachable_by_others(installed_project)
     wrapper = as_the_pod_runs(pod, installed_project, tmp_path)
-    server = Server(installed_project, wrapper, environment={**the(objects, "ConfigMap")["data"], **secret})
+    server = Server(installed_project, wrapper, variables={**the(objects, "ConfigMap")["data"], **secret})
     try:
         server.wait_ready(headers={"Host": POD_ADDRESS})
         status = Path(f"/proc/{server.process.pid}/status").read_text()
@@ -300,7 +302,8 @@ def test_the_pod_serves_from_a_read_only_root_as_its_user_and_answers_its_probes
             path = container[probe]["httpGet"]["path"]
             assert request(server.port, "GET", path, headers={"Host": POD_ADDRESS})[0] == 200, probe
         service = the(objects, "Service")["metadata"]["name"]
-        answered = request(server.port, "POST", "/predict", {"features": [5.1, 3.5, 1.4, 0.2]}, {"Host": service})
+        headers = {"Host": service, "Authorization": f"Bearer {api_key}"}
+        answered = request(server.port, "POST", "/predict", {"features": [5.1, 3.5, 1.4, 0.2]}, headers)
         assert (answered[0], answered[2]["predictions"]) == (200, ["setosa"])
         annotations = pod_template(objects)["metadata"]["annotations"]
         scraped = request(server.port, "GET", annotations["prometheus.io/path"], headers={"Host": POD_ADDRESS})

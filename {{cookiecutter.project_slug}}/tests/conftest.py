@@ -160,10 +160,12 @@ def client(app):
 
 @pytest.fixture
 def production_app(make_config, config, monkeypatch):
-    """The app as production runs it: environment production, a strong SECRET_KEY, one trusted host."""
+    """The app as production runs it: environment production, a strong SECRET_KEY, one trusted host; API keys
+    left to a proxy (server.require_api_keys: false), as test_auth.py's keyed apps do not."""
     monkeypatch.setenv("SECRET_KEY", os.urandom(32).hex())
     model = {"artifact_path": config.model.artifact_path}
-    return create_app(make_config(environment="production", model=model, server={"trusted_hosts": ["api.example.com"]}))
+    server = {"trusted_hosts": ["api.example.com"], "require_api_keys": False}
+    return create_app(make_config(environment="production", model=model, server=server))
 
 
 @pytest.fixture

@@ -302,7 +302,8 @@ def test_production_answers_only_its_trusted_hosts(production_app, assert_error,
 )
 def test_a_host_in_a_trusted_network_is_answered(make_config, config, monkeypatch, host, status):
     monkeypatch.setenv("SECRET_KEY", os.urandom(32).hex())
-    model, server = {"artifact_path": config.model.artifact_path}, {"trusted_hosts": ["api.example.com", "10.0.0.0/8"]}
+    model = {"artifact_path": config.model.artifact_path}
+    server = {"trusted_hosts": ["api.example.com", "10.0.0.0/8"], "require_api_keys": False}
     app = create_app(make_config(environment="production", model=model, server=server))
     assert app.test_client().get("/health", headers={"Host": host}).status_code == status
 

@@ -1,5 +1,7 @@
 """GET /metrics: Prometheus' view of the traffic, read back through its own text parser."""
 
+import secrets
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -53,6 +55,16 @@ def test_requests_are_counted_by_route_method_and_status(client, one, invalid):
     assert change(before, after, "http_requests_total", route="/predict", method="POST", status="200") == 3
     assert change(before, after, "http_requests_total", route="/predict", method="POST", status="422") == 1
     assert change(before, after, "http_request_duration_seconds_count", route="/predict") == 4
+
+
+def test_requests_without_a_key_are_counted_as_401(make_config, config, one, monkeypatch):
+    monkeypatch.setenv("API_KEYS", secrets.token_urlsafe(32))
+    client = create_app(make_config(model={"artifact_path": config.model.artifact_path})).test_client()
+    before = scrape(client)  # /metrics needs no key by default
+    client.post("/predict", json=one)
+    after = scrape(client)
+    assert change(before, after, "http_requests_total", route="/predict", method="POST", status="401") == 1
+    assert change(before, after, "prediction_errors_total", code="unauthorized") == 1
 
 
 def test_a_made_up_method_is_counted_as_other(client):

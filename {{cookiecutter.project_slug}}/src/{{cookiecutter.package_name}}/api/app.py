@@ -13,7 +13,7 @@ from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..utils.helpers import Config, load_config, secret_key, setup_logging, trusted_hosts
-from . import errors, serving
+from . import auth, errors, serving
 from .extensions import CookieOnlySessions, JsonErrorRequest, OrjsonProvider
 from .inference_protocol import inference_protocol
 from .openapi import openapi
@@ -57,6 +57,7 @@ def create_app(config: Config | None = None) -> Flask:
 {%- if cookiecutter.include_web_ui %}
     app.register_blueprint(web)
 {%- endif %}
+    auth.init_app(app, config)  # after the blueprints: it reads their routes
     errors.init_app(app)
     if config.server.trusted_proxies:  # Werkzeug's ProxyFix: the client's address and scheme, from trusted hops only
         hops = config.server.trusted_proxies

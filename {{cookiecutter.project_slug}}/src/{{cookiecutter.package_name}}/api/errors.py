@@ -15,6 +15,7 @@ from . import metrics
 
 ERROR_CODES = {
     400: "bad_request",
+    401: "unauthorized",
     404: "not_found",
     405: "method_not_allowed",
     408: "request_timeout",
@@ -58,8 +59,13 @@ def _http_error(error: HTTPException):
         if request.content_length is not None and request.content_length <= limit:  # Werkzeug's other 413
             message = f"the form has more parts than the limit of {current_app.config['MAX_FORM_PARTS']}"
     response, _ = error_response(status, ERROR_CODES.get(status, "http_error"), message)
-    response.headers.extend((name, value) for name, value in error.get_headers() if name.lower() != "content-type")
+    response.headers.extend(headers_of(error))
     return response, status
+
+
+def headers_of(error: HTTPException) -> list[tuple[str, str]]:
+    """The headers an HTTP error carries (WWW-Authenticate, Allow, Retry-After), less its HTML content type."""
+    return [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
 
 
 def _unexpected_error(error: Exception):

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import ApiError, shown
 from ..models.model import LoadedModel
 from ..schemas import V2_INPUT_NAME, protocol_error
+from .errors import headers_of
 from .serving import predict, ready_model
 
 inference_protocol = Blueprint("inference_protocol", __name__, url_prefix="/v2")
@@ -27,7 +28,7 @@ def _api_error(error: ApiError):
 
 @inference_protocol.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
-    return {"error": error.description or error.name}, error.code or 500
+    return {"error": error.description or error.name}, error.code or 500, headers_of(error)
 
 
 def _is_ready() -> bool:

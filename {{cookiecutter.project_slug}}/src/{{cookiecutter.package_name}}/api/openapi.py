@@ -63,6 +63,7 @@ def build_document(app: Flask, model: LoadedModel | None) -> dict:
     """The OpenAPI 3.1 document of `app`'s routes, for this model (None: not loaded yet)."""
     config = app.config["SERVICE_CONFIG"]
     schemas = _schemas(model, app.config["MAX_BATCH_ROWS"])
+    keyed = app.config["API_KEYS_REQUIRED"]
     paths: dict[str, dict] = {}
     for rule in documented_rules(app):
         if rule.endpoint not in OPERATIONS:
@@ -74,10 +75,15 @@ def build_document(app: Flask, model: LoadedModel | None) -> dict:
                 "_versioned" if "version" in rule.arguments else ""
             )
             operation["parameters"] = [_path_parameter(name) for name in sorted(rule.arguments)]
+            if keyed and rule.endpoint in app.config["OPEN_ENDPOINTS"]:
+                operation["security"] = []  # probes, and what config leaves open, take no key
+            elif keyed:
+                error = _v2_error if rule.endpoint.startswith("inference_protocol.") else _error
+                operation["responses"]["401"] = error("No API key, or a wrong one (WWW-Authenticate: Bearer).")
             for response in operation["responses"].values():
                 response.setdefault("headers", {})["X-Request-ID"] = {"$ref": "#/components/headers/RequestId"}
             paths.setdefault(path, {})[method.lower()] = operation
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": config.model.name,
@@ -95,6 +101,10 @@ def build_document(app: Flask, model: LoadedModel | None) -> dict:
             },
         },
     }
+    if keyed:  # API_KEYS is set (api/auth.py)
+        document["components"]["securitySchemes"] = {"apiKey": {"type": "http", "scheme": "bearer"}}
+        document["security"] = [{"apiKey": []}]
+    return document
 
 
 def _path_parameter(name: str) -> dict:

@@ -73,7 +73,12 @@ class ServerConfig:
     trusted_hosts: list[str]
     trusted_proxies: int
     public_model_details: bool
+    require_api_keys: bool
+{%- if cookiecutter.enable_metrics %}
+    metrics_need_api_key: bool
+{%- endif %}
 {%- if cookiecutter.include_web_ui %}
+    page_needs_api_key: bool
     session_lifetime_hours: float
 {%- endif %}
     require_model: bool
@@ -283,6 +288,37 @@ def secret_key(config: Config, env: Mapping[str, str] | None = None) -> str:
             """e.g. python -c 'import secrets; print(secrets.token_hex(32))'"""
         )
     return key
+
+
+MIN_API_KEY_CHARACTERS = 32
+
+
+def api_keys(config: Config, env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The keys clients must present: API_KEYS (comma-separated) or the file API_KEYS_FILE names (a mounted
+    secret: one per line, or comma-separated). None: no key is asked for, which production refuses unless
+    server.require_api_keys is false. Like SECRET_KEY, never in config; error messages never quote a key."""
+    env = os.environ if env is None else env
+    text = env.get("API_KEYS", "")
+    if path := env.get("API_KEYS_FILE"):
+        if text:
+            raise ConfigError("set API_KEYS or API_KEYS_FILE, not both")
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"API_KEYS_FILE {path}: cannot be read ({error})") from None
+    keys = tuple(key.strip() for key in text.replace("\n", ",").split(",") if key.strip())
+    for number, key in enumerate(keys, 1):
+        if len(key) < MIN_API_KEY_CHARACTERS or len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS:
+            raise ConfigError(
+                f"API key {number} is too weak: use {MIN_API_KEY_CHARACTERS} or more random characters, "
+                """e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"""
+            )
+    if not keys and config.environment == "production" and config.server.require_api_keys:
+        raise ConfigError(
+            "API_KEYS (or API_KEYS_FILE) must be set in the environment when environment is 'production'; "
+            "behind a proxy that authenticates every request, set config key 'server.require_api_keys' to false"
+        )
+    return keys
 
 
 class JsonFormatter(logging.Formatter):
