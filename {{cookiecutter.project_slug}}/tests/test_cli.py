@@ -2,11 +2,16 @@
 
 import csv
 import json
+import shutil
 import socket
+import subprocess
 
 import pytest
 import yaml
 
+from {{ cookiecutter.package_name }}.api.app import (
+    create_app,
+)
 from {{ cookiecutter.package_name }}.cli import (
     main,
 )
@@ -52,6 +57,51 @@ def test_train_saves_the_artifacts_and_reports_the_metrics(cli, config_file, cap
     out = capsys.readouterr().out
     assert ("with ONNX copy" if copy else "without ONNX copy") in out
     assert all(name in out for name in metadata["metrics"])
+
+
+def git(folder, *args):
+    """git in `folder`, as a fresh machine has it (no user configured), or the test stops with its message."""
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
+    command = [shutil.which("git") or "git", *identity, *args]
+    done = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)  # noqa: S603 -- git
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_train_in_a_git_repository_records_its_commit_and_changes_and_model_shows_them(
+    cli, config_file, tmp_path, monkeypatch, make_config
+):
+    (tmp_path / "code.py").write_text("print('trained from here')\n")
+    git(tmp_path, "init", "--quiet")
+    git(tmp_path, "add", "code.py")
+    git(tmp_path, "commit", "--quiet", "-m", "the code")
+    monkeypatch.chdir(tmp_path)
+    assert cli("train") == 0
+    metadata = json.loads((config_file.parent / "model.json").read_text())
+    assert (metadata["git_commit"], metadata["git_dirty"]) == (git(tmp_path, "rev-parse", "HEAD"), False)
+    (tmp_path / "code.py").write_text("print('changed, not committed')\n")
+    assert cli("train") == 0
+    assert json.loads((config_file.parent / "model.json").read_text())["git_dirty"] is True
+    app = create_app(make_config(model={"artifact_path": str(config_file.parent / "model.skops")}))
+    shown = app.test_client().get("/model").get_json()
+    assert (shown["git_commit"], shown["git_dirty"]) == (metadata["git_commit"], True)
+    assert shown["config_sha256"] == metadata["config_sha256"]
+
+
+def test_train_outside_git_records_no_commit_and_the_settings_hash_follows_the_settings(
+    cli, config_file, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # no repository here
+    assert cli("train") == 0
+    first = json.loads((config_file.parent / "model.json").read_text())
+    assert (first["git_commit"], first["git_dirty"]) == (None, None)
+    assert cli("train") == 0
+    assert json.loads((config_file.parent / "model.json").read_text())["config_sha256"] == first["config_sha256"]
+    settings = yaml.safe_load(config_file.read_text())
+    settings["data"]["random_state"] += 1
+    config_file.write_text(yaml.safe_dump(settings))
+    assert cli("train") == 0
+    assert json.loads((config_file.parent / "model.json").read_text())["config_sha256"] != first["config_sha256"]
 
 
 def test_train_if_missing_keeps_an_existing_model(cli, config_file, capsys):

@@ -63,6 +63,15 @@ def test_the_page_shows_the_model_card(client, model, page):
     assert '<table id="history">' not in html
 
 
+def test_the_page_shows_the_models_lineage_unless_build_details_are_private(client, make_config, config, page):
+    metadata = client.get("/model").get_json()
+    html = page.text(client.get("/"))
+    assert f"From code at commit {metadata['git_commit'] or 'unknown'}" in html
+    assert f"settings sha256\n  {metadata['config_sha256']}." in html
+    private = make_config(model={"artifact_path": config.model.artifact_path}, server={"public_model_details": False})
+    assert 'id="lineage"' not in page.text(create_app(private).test_client().get("/"))
+
+
 def test_the_example_gets_a_prediction_and_the_form_keeps_what_was_sent(client, page, page_form):
     response = page.post(client, page_form)
     assert response.status_code == 200

@@ -16,8 +16,26 @@ from pathlib import Path
 from . import task
 from .data.data_loader import DataError, split_dataset
 from .errors import ApiError
-from .models.model import ModelError, build_pipeline, describe, evaluate, export_onnx, load_model, save_model, train
-from .utils.helpers import DEFAULT_CONFIG_PATH, ENV_PREFIX, Config, ConfigError, load_config, setup_logging
+from .models.model import (
+    ModelError,
+    build_pipeline,
+    describe,
+    evaluate,
+    export_onnx,
+    lineage,
+    load_model,
+    save_model,
+    train,
+)
+from .utils.helpers import (
+    DEFAULT_CONFIG_PATH,
+    ENV_PREFIX,
+    Config,
+    ConfigError,
+    load_config,
+    setup_logging,
+    training_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +54,7 @@ def train_command(config: Config, args: argparse.Namespace) -> None:
         version=config.model.version,
         train_data=split.train,
         metrics=evaluate(estimator, split.test),
+        lineage=lineage(training_settings(config), Path.cwd()),
     )
     onnx = export_onnx(estimator, split.test)
     saved = save_model(estimator, metadata, Path(config.model.artifact_path), onnx)

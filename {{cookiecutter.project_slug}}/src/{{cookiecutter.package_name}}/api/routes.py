@@ -95,6 +95,9 @@ BUILD_DETAILS = frozenset(
         "onnx_sha256",
         "training_data_sha256",
         "hyperparameters",
+        "git_commit",
+        "git_dirty",
+        "config_sha256",
     }
 )
 

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from typing import Any
 
-from flask import Blueprint, flash, render_template, request, session
+from flask import Blueprint, current_app, flash, render_template, request, session
 
 from ..errors import ApiError
 from .openapi import undocumented
@@ -56,6 +56,7 @@ def _page(status: int = 200, **context: Any):
     return render_template(
         "model_card.html",
         model=model_slot().model,
+        public_details=current_app.config["SERVICE_CONFIG"].server.public_model_details,
         csrf_token=_csrf_token(),
         history=_history(),
         **context,

@@ -23,6 +23,8 @@ import json
 import logging
 import os
 import platform
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -108,7 +110,13 @@ def evaluate(estimator: Pipeline, data: Dataset) -> dict[str, float]:
 
 
 def describe(
-    estimator: Pipeline, *, name: str, version: str, train_data: Dataset, metrics: Mapping[str, float]
+    estimator: Pipeline,
+    *,
+    name: str,
+    version: str,
+    train_data: Dataset,
+    metrics: Mapping[str, float],
+    lineage: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The metadata saved beside the artifacts (save_model adds their sha256): what was trained, with what,
     on what, and what the task's kinds need to read it back (feature names and ranges, class labels)."""
@@ -129,7 +137,29 @@ def describe(
         "metrics": dict(metrics),
         "training_rows": len(train_data.targets),
         "training_data_sha256": train_data.fingerprint(),
+        **lineage,
     }
+
+
+def lineage(settings: Mapping[str, Any], folder: Path) -> dict[str, Any]:
+    """Where a model comes from beyond its data: the git commit of the code in `folder` and whether that tree
+    had changes not committed (both null outside a git repository, or without git), and a hash of the settings
+    it was trained with (the config's data, model and inputs sections, as loaded: overrides included)."""
+    commit, dirty = _git_state(folder)
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return {"git_commit": commit, "git_dirty": dirty, "config_sha256": _sha256(text.encode())}
+
+
+def _git_state(folder: Path) -> tuple[str | None, bool | None]:
+    git = shutil.which("git")
+    if git is None:
+        return None, None
+    ask = functools.partial(subprocess.run, cwd=folder, capture_output=True, text=True, timeout=30)
+    head = ask([git, "rev-parse", "--verify", "HEAD"])
+    if head.returncode != 0:  # not a repository, or one without a commit yet
+        return None, None
+    changes = ask([git, "status", "--porcelain", "--untracked-files=no"])
+    return head.stdout.strip(), bool(changes.stdout.strip())
 
 
 def _settings(step: Any) -> dict[str, Any]:
@@ -260,6 +290,10 @@ METADATA_FIELDS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "metrics": (dict, "an object of numbers"),
     "training_rows": (int, "a whole number"),
     "onnx_sha256": ((str, type(None)), "a string or null"),
+    # Lineage (null for a model trained outside git, or before it was recorded).
+    "git_commit": ((str, type(None)), "a string or null"),
+    "git_dirty": ((bool, type(None)), "true, false or null"),
+    "config_sha256": ((str, type(None)), "a string or null"),
 }
 
 
@@ -271,8 +305,8 @@ def _read_metadata(path: Path) -> dict[str, Any]:
     if not isinstance(metadata, dict) or not isinstance(metadata.get("artifact_sha256"), str):
         raise ModelError(f"{path}: metadata has no artifact_sha256")
     for field, (kind, rule) in METADATA_FIELDS.items():
-        value = metadata.get(field)
-        wrong = not isinstance(value, kind) or isinstance(value, bool)
+        value, kinds = metadata.get(field), kind if isinstance(kind, tuple) else (kind,)
+        wrong = not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)
         if wrong or (field == "metrics" and not all(_is_number(score) for score in value.values())):
             raise ModelError(f"{path}: metadata field '{field}' must be {rule}")
     return metadata

@@ -255,6 +255,11 @@ def _check_type(value: Any, hint: Any, key: str) -> Any:
     raise ConfigError(f"config key '{key}' must be of type {expected}, not {type(value).__name__}")
 
 
+def training_settings(config: Config) -> dict[str, Any]:
+    """The settings a model is made with (its data, its model and input settings), as its lineage records them."""
+    return {"data": dataclasses.asdict(config.data), "model": dataclasses.asdict(config.model), "inputs": config.inputs}
+
+
 def trusted_hosts(config: Config) -> list[str] | None:
     """The host names the app answers for (Flask's TRUSTED_HOSTS), or None: any, in development only."""
     if config.server.trusted_hosts:
