@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from .conftest import JSON, Server, free_port, request
+from .conftest import JSON, Server, docker_cmd, free_port, request
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -436,3 +436,73 @@ def test_a_regression_projects_server_answers_numbers_and_refuses_bad_rows(regre
     outcomes = Counter(load(regression_server.port, total=200, clients=8, body={"features": patient}).values())
     assert outcomes == {"ok": 200}
     assert "Traceback" not in regression_server.output()
+
+
+def load_until(port: int, stop: threading.Event, clients: int = 4) -> Counter:
+    """Predictions from `clients` threads, one after another each, until `stop` is set: their outcomes."""
+    outcomes: Counter = Counter()
+
+    def client():
+        while not stop.is_set():
+            try:
+                status = request(port, "POST", "/predict", {"features": SETOSA}, timeout=30)[0]
+                outcomes["ok" if status == 200 else f"status {status}"] += 1
+            except (OSError, http.client.HTTPException) as error:
+                outcomes[type(error).__name__] += 1
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    stop.wait()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def wait_for_line(server: Server, text: str, count: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while server.output().count(text) < count:
+        assert time.monotonic() < deadline, f"{text!r} not logged {count} times: {server.output()[-3000:]}"
+        time.sleep(0.2)
+
+
+def test_sighup_serves_a_newly_trained_model_under_load_and_keeps_it_when_the_next_is_tampered(
+    installed_project, tmp_path
+):
+    """`train`, then SIGHUP (make reload) to the running production server: the new model is served with no
+    request lost; a tampered artifact and SIGHUP: refused, the model served stays."""
+    artifact = copy_model(installed_project, tmp_path)
+    server = Server(installed_project, server__workers=2, model__artifact_path=artifact).wait_ready()
+    stop = threading.Event()
+    outcomes: Counter = Counter()
+    loader = threading.Thread(target=lambda: outcomes.update(load_until(server.port, stop)))
+    loader.start()
+    try:
+        train = [*docker_cmd(installed_project)[:-1], "train"]
+        assert server.run(train, model__version="0.2.0").returncode == 0
+        server.process.send_signal(signal.SIGHUP)
+        wait_for_line(server, "Stopped old worker-2", 1)  # granian replaced both workers, a new one first
+        model = request(server.port, "GET", "/model")[2]
+        assert model["version"] == "0.2.0"
+        assert request(server.port, "GET", "/ready")[0] == 200
+        info = {
+            sample.labels["version"]: sample.value
+            for family in text_string_to_metric_families(request(server.port, "GET", "/metrics")[2])
+            for sample in family.samples
+            if sample.name == "model_info"
+        }
+        assert info == {"0.1.0": 0, "0.2.0": 1}
+        artifact.write_bytes(artifact.read_bytes() + b"tampered")
+        server.process.send_signal(signal.SIGHUP)
+        wait_for_line(server, "Stopped old worker-2", 2)
+        assert "new model refused, the old one still serves" in server.output()
+        assert request(server.port, "GET", "/model")[2]["created_at"] == model["created_at"]
+    finally:
+        stop.set()
+        loader.join()
+        log = server.output()
+        server.stop()
+    print(f"load through two reloads: {outcomes}")
+    assert set(outcomes) == {"ok"}, outcomes
+    assert outcomes["ok"] > 200
+    assert "Traceback" not in log

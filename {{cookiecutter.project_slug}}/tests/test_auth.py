@@ -91,9 +91,9 @@ def test_an_untrusted_host_is_400_before_any_key_is_asked_for(keyed):
 
 def test_metrics_need_a_key_only_when_config_says_so(keyed, keys):
     assert keyed().get("/metrics").status_code == 200
-    assert keyed(metrics_need_api_key=True).get("/metrics").status_code == 401
+    assert keyed(metrics_needs_api_key=True).get("/metrics").status_code == 401
     headers = {"Authorization": f"Bearer {keys[0]}"}
-    assert keyed(metrics_need_api_key=True).get("/metrics", headers=headers).status_code == 200
+    assert keyed(metrics_needs_api_key=True).get("/metrics", headers=headers).status_code == 200
 {%- endif %}
 {%- if cookiecutter.include_web_ui %}
 

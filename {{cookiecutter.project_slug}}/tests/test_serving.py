@@ -1,5 +1,6 @@
 """How the service runs in production: the server's settings, its workers, its metrics files, and the load test."""
 
+import argparse
 import hashlib
 import json
 import os
@@ -25,6 +26,9 @@ from {{ cookiecutter.package_name }}.api.metrics import (
     forget_dead_processes,
 )
 {%- endif %}
+from {{ cookiecutter.package_name }}.cli import (
+    train_command,
+)
 from {{ cookiecutter.package_name }}.server import (
     granian,
     worker_app,
@@ -76,6 +80,40 @@ def test_each_worker_readies_the_model_after_the_fork_and_exits_without(make_con
         worker_app(app, onnx_config.server)()  # what a worker runs first
     assert exited.value.code == 1
     assert "not a loadable ONNX model" in caplog.records[-1].reason
+
+
+def test_a_reload_serves_the_new_verified_model(make_config, copy_model, config, tmp_path, caplog):
+    artifact = copy_model(tmp_path / "model.skops")
+    app = create_app(make_config(model={"artifact_path": str(artifact)}))
+    old = app.extensions["model_slot"].model
+    newer = make_config(model={"artifact_path": str(artifact), "version": "9.9.9"})
+    train_command(newer, argparse.Namespace(if_missing=False))
+    app.extensions["model_slot"].reload()
+    client = app.test_client()
+    assert client.get("/model").get_json()["version"] == "9.9.9"
+    assert client.get("/ready").status_code == 200
+    assert app.extensions["model_slot"].model is not old
+    assert caplog.records[-1].message == "model loaded"
+
+
+@pytest.mark.parametrize("damage", ["tampered", "missing metadata"])
+def test_a_reload_refuses_a_bad_artifact_and_keeps_serving_the_old_model(
+    make_config, copy_model, tmp_path, caplog, damage
+):
+    artifact = copy_model(tmp_path / "model.skops")
+    app = create_app(make_config(model={"artifact_path": str(artifact)}))
+    served = app.extensions["model_slot"].model
+    if damage == "tampered":
+        artifact.write_bytes(artifact.read_bytes() + b"tampered")
+    else:
+        artifact.with_suffix(".json").unlink()
+    app.extensions["model_slot"].reload()
+    assert app.extensions["model_slot"].model is served
+    assert app.test_client().get("/ready").status_code == 200
+    refused = caplog.records[-1]
+    assert refused.message == "new model refused, the old one still serves"
+    assert refused.version == served.version
+    assert "sha256 does not match" in refused.reason if damage == "tampered" else "does not exist" in refused.reason
 
 
 {% if cookiecutter.enable_metrics -%}

@@ -6,7 +6,8 @@ send its headers; rsgi_bridge.py gives the body server.body_timeout_seconds (REA
 server (granian)", says why this server and what it measured).
 The main process builds the app once (the model loaded and verified: a bad one refuses to start)
 and forks the workers, which share its memory copy-on-write; each worker readies the model's
-runtime after the fork, and a worker that dies is replaced.
+runtime after the fork, and a worker that dies is replaced. SIGHUP reloads the model with no
+request lost: README.md, "Reloading the model".
 """
 
 {% if cookiecutter.enable_metrics -%}
@@ -56,7 +57,11 @@ def serve(config: Config) -> None:
     gc.freeze()
     # Workers must be forked (Python 3.14 defaults to forkserver) to inherit the app built here.
     multiprocessing.set_start_method("fork", force=True)
-    granian(config).serve(target_loader=worker_app(app, config.server), wrap_loader=False)
+    server = granian(config)
+    # SIGHUP: granian calls this in the main process, then replaces the workers one at a time (a new one
+    # first), forked from it with the model it now holds; a model that fails verification leaves the old.
+    server.on_reload(app.extensions["model_slot"].reload)
+    server.serve(target_loader=worker_app(app, config.server), wrap_loader=False)
 
 
 def granian(config: Config) -> Server:

@@ -46,20 +46,37 @@ class ModelSlot:
     def _try_load(self) -> None:
         self._tried_at = time.monotonic()
         try:
-            model = self._model_config
-            self.model = load_model(model.artifact_path, model.trusted_types, model.runtime, self._input_settings)
+            self._serve(self._load())
         except ModelError as error:
             self.problem = str(error)
             log.error("no model loaded", extra={"reason": self.problem})
-            return
-        metadata = self.model.metadata
+
+    def _load(self) -> LoadedModel:
+        model = self._model_config
+        return load_model(model.artifact_path, model.trusted_types, model.runtime, self._input_settings)
+
+    def _serve(self, model: LoadedModel) -> None:
+        """Make `model` the one every request gets, and say so in the log{% if cookiecutter.enable_metrics %} and the model-info metric{% endif %}."""
 {%- if cookiecutter.enable_metrics %}
-        metrics.MODEL_INFO.labels(metadata["name"], metadata["version"], metadata["created_at"]).set(1)
+        previous, self.model = self.model, model
+        if previous is not None:
+            metrics.MODEL_INFO.labels(*_model_labels(previous)).set(0)
+        metrics.MODEL_INFO.labels(*_model_labels(model)).set(1)
+{%- else %}
+        self.model = model
 {%- endif %}
-        log.info(
-            "model loaded",
-            extra={"model": metadata["name"], "version": metadata["version"], "runtime": self.model.runtime},
-        )
+        log.info("model loaded", extra={"model": model.name, "version": model.version, "runtime": model.runtime})
+
+    def reload(self) -> None:
+        """Load the artifact again (after `train` wrote a new one): a verified model replaces the one served;
+        one that fails verification is refused, and the model served stays, as the log says."""
+        try:
+            model = self._load()
+        except ModelError as error:
+            serving = self.model.version if self.model else None
+            log.error("new model refused, the old one still serves", extra={"reason": str(error), "version": serving})
+            return
+        self._serve(model)
 
     def warm_up(self) -> None:
         """Ready the runtime in this process: the server calls it in each worker, after the fork."""
@@ -75,6 +92,12 @@ class ModelSlot:
         return self.model
 
 
+{% if cookiecutter.enable_metrics -%}
+def _model_labels(model: LoadedModel) -> tuple[str, str, str]:
+    return model.name, model.version, model.metadata["created_at"]
+
+
+{% endif -%}
 def init_app(app: Flask, config: Config) -> None:
     """Load the model into `app` (refusing to start without one when server.require_model says so)."""
     app.extensions["model_slot"] = ModelSlot(config)

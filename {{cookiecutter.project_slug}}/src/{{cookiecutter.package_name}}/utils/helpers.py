@@ -75,7 +75,7 @@ class ServerConfig:
     public_model_details: bool
     require_api_keys: bool
 {%- if cookiecutter.enable_metrics %}
-    metrics_need_api_key: bool
+    metrics_needs_api_key: bool
 {%- endif %}
 {%- if cookiecutter.include_web_ui %}
     page_needs_api_key: bool
