@@ -9,6 +9,9 @@ import subprocess
 import pytest
 import yaml
 
+from {{ cookiecutter.package_name }} import (
+    cli as cli_module,
+)
 from {{ cookiecutter.package_name }}.api.app import (
     create_app,
 )
@@ -75,7 +78,7 @@ def test_train_in_a_git_repository_records_its_commit_and_changes_and_model_show
     git(tmp_path, "init", "--quiet")
     git(tmp_path, "add", "code.py")
     git(tmp_path, "commit", "--quiet", "-m", "the code")
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli_module, "CODE", tmp_path)  # as if the package lived in that repository
     assert cli("train") == 0
     metadata = json.loads((config_file.parent / "model.json").read_text())
     assert (metadata["git_commit"], metadata["git_dirty"]) == (git(tmp_path, "rev-parse", "HEAD"), False)
@@ -91,7 +94,7 @@ def test_train_in_a_git_repository_records_its_commit_and_changes_and_model_show
 def test_train_outside_git_records_no_commit_and_the_settings_hash_follows_the_settings(
     cli, config_file, tmp_path, monkeypatch
 ):
-    monkeypatch.chdir(tmp_path)  # no repository here
+    monkeypatch.setattr(cli_module, "CODE", tmp_path)  # no repository here
     assert cli("train") == 0
     first = json.loads((config_file.parent / "model.json").read_text())
     assert (first["git_commit"], first["git_dirty"]) == (None, None)

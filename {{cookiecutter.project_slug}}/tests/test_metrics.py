@@ -8,6 +8,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from {{ cookiecutter.package_name }} import (
     task,
 )
+from {{ cookiecutter.package_name }}.api import (
+    metrics,
+)
 from {{ cookiecutter.package_name }}.api.app import (
     create_app,
 )
@@ -65,6 +68,27 @@ def test_requests_without_a_key_are_counted_as_401(make_config, config, one, mon
     after = scrape(client)
     assert change(before, after, "http_requests_total", route="/predict", method="POST", status="401") == 1
     assert change(before, after, "prediction_errors_total", code="unauthorized") == 1
+
+
+def test_values_outside_the_training_range_are_counted_and_the_page_shows_their_share(client, model, example):
+    before = scrape(client)
+    client.post("/predict", json={"instances": [example, example]})
+    {%- if cookiecutter.example_task == "text" %}
+    unseen = "x" * (model.inputs.lengths[1] + 1)  # longer than any training text
+    client.post("/predict", json={"instances": [unseen, example]})
+    feature = "text_length"
+    {%- else %}
+    feature = model.inputs.feature_names[0]
+    unseen = [model.inputs.feature_ranges[feature]["max"] + 1, *example[1:]]
+    client.post("/predict", json={"instances": [unseen, example]})
+    {%- endif %}
+    after = scrape(client)
+    assert change(before, after, "input_values_out_of_range_total", feature=feature) == 1
+    {%- if cookiecutter.include_web_ui %}
+    shares = metrics.out_of_range_shares()
+    assert 0 < shares[feature] < 1
+    assert f"{feature} {shares[feature] * 100:.1f} %" in client.get("/").get_data(as_text=True)
+    {%- endif %}
 
 
 def test_a_made_up_method_is_counted_as_other(client):

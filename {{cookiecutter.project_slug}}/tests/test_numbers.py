@@ -46,6 +46,16 @@ def test_a_row_keyed_by_name_in_any_order_answers_as_the_list_does(client, examp
     assert batch["predictions"] == by_list["predictions"] * 2
 
 
+def test_values_outside_their_training_range_are_counted_by_feature(model, names):
+    ranges = model.inputs.feature_ranges
+    inside = [(ranges[name]["min"] + ranges[name]["max"]) / 2 for name in names]
+    assert model.inputs.out_of_range(np.array([inside, inside])) == {}
+    below = replaced(inside, 0, ranges[names[0]]["min"] - 1)
+    above = replaced(below, len(names) - 1, ranges[names[-1]]["max"] + 1)
+    edges = [ranges[name]["min"] for name in names]  # the training range includes its ends
+    assert model.inputs.out_of_range(np.array([below, above, edges])) == {names[0]: 2, names[-1]: 1}
+
+
 def test_integers_are_numbers_too(client, example):
     """JSON has one number type: 5 and 5.0 are the same value to the model."""
     integers = [round(value) for value in example]

@@ -65,6 +65,15 @@ def test_every_problem_in_a_batch_is_listed(client, example, assert_error):
     assert error["message"] == "row 0: must not be empty or only whitespace and invisible characters"
 
 
+def test_texts_shorter_or_longer_than_any_in_training_are_counted(model):
+    shortest, longest = model.inputs.lengths
+    assert 0 < shortest <= longest
+    seen = ["x" * shortest, "x" * longest]
+    assert model.inputs.out_of_range(np.array(seen, dtype=object)) == {}
+    unseen = ["x" * (shortest - 1), "x" * (longest + 1), "x" * longest]
+    assert model.inputs.out_of_range(np.array(unseen, dtype=object)) == {"text_length": 2}
+
+
 def test_valid_texts_reach_the_model_as_they_were_sent(model, example):
     """Leading and trailing whitespace is the model's business, not validation's: nothing is stripped."""
     texts = model.inputs.validate([example, f"  {example}\n"], 2)

@@ -38,6 +38,8 @@ from .utils.helpers import (
 )
 
 log = logging.getLogger(__name__)
+# The code a model is trained by: its git commit goes in the model's lineage.
+CODE = Path(__file__).parent
 
 
 def train_command(config: Config, args: argparse.Namespace) -> None:
@@ -54,7 +56,7 @@ def train_command(config: Config, args: argparse.Namespace) -> None:
         version=config.model.version,
         train_data=split.train,
         metrics=evaluate(estimator, split.test),
-        lineage=lineage(training_settings(config), Path.cwd()),
+        lineage=lineage(training_settings(config), CODE),
     )
     onnx = export_onnx(estimator, split.test)
     saved = save_model(estimator, metadata, Path(config.model.artifact_path), onnx)

@@ -46,6 +46,11 @@ PREDICTIONS = Counter(
     "predictions_total", "Rows predicted, by model version and class (or target)", ["model_version", "label"]
 )
 PREDICTION_ERRORS = Counter("prediction_errors_total", "Prediction requests refused, by error code", ["code"])
+OUT_OF_RANGE = Counter(
+    "input_values_out_of_range_total",
+    "Scored values outside the range seen in training, by feature (a text's length for texts)",
+    ["feature"],
+)
 # "livemax": only live processes count, so a model no process serves any more drops out.
 MODEL_INFO = Gauge(
     "model_info", "The model being served (value 1)", ["name", "version", "trained_at"], multiprocess_mode="livemax"
@@ -65,6 +70,25 @@ def count_predictions(model_version: str, tally: Mapping[str, int]) -> None:
         _prediction_series(model_version, label).inc(rows)
 
 
+def count_out_of_range(tally: Mapping[str, int]) -> None:
+    for feature, values in tally.items():
+        _out_of_range_series(feature).inc(values)
+
+
+def out_of_range_shares() -> dict[str, float]:
+    """Each feature's values outside its training range, as a share of the rows scored (by every worker)."""
+    rows, outside = 0.0, {}
+    with _every_process() as registry:
+        for family in registry.collect():
+            for sample in family.samples:
+                if sample.name == "predictions_total":
+                    rows += sample.value
+                elif sample.name == "input_values_out_of_range_total":
+                    feature = sample.labels["feature"]
+                    outside[feature] = outside.get(feature, 0.0) + sample.value
+    return {feature: values / rows for feature, values in sorted(outside.items())} if rows else {}
+
+
 # `labels()` checks and locks on every call; the routes, methods, statuses, versions and classes are
 # few, so each series is looked up once per process and kept.
 @functools.cache
@@ -77,15 +101,28 @@ def _prediction_series(model_version: str, label: str) -> Counter:
     return PREDICTIONS.labels(model_version, label)
 
 
+@functools.cache
+def _out_of_range_series(feature: str) -> Counter:
+    return OUT_OF_RANGE.labels(feature)
+
+
 def exposition() -> tuple[bytes, str]:
     """The text /metrics answers, summed over every worker when running under the production server."""
+    with _every_process() as registry:
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+@contextlib.contextmanager
+def _every_process() -> Iterator[CollectorRegistry]:
+    """The metrics of every worker under the production server (this process's alone otherwise)."""
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder is None:
-        return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+        yield REGISTRY
+        return
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry, folder)
     with _folder_lock(Path(folder), fcntl.LOCK_SH):  # never while files are being folded
-        return generate_latest(registry), CONTENT_TYPE_LATEST
+        yield registry
 
 
 def forget_dead_processes() -> None:

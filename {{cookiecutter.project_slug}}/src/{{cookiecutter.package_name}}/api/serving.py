@@ -125,5 +125,6 @@ def predict(items_of: Callable[[Inputs], list]) -> Scored:
     prediction = model.predict(features)
 {%- if cookiecutter.enable_metrics %}
     metrics.count_predictions(model.version, model.outputs.tally(prediction))
+    metrics.count_out_of_range(model.inputs.out_of_range(features))
 {%- endif %}
     return Scored(model, features, prediction)

@@ -15,6 +15,9 @@ from typing import Any
 from flask import Blueprint, current_app, flash, render_template, request, session
 
 from ..errors import ApiError
+{%- if cookiecutter.enable_metrics %}
+from . import metrics
+{%- endif %}
 from .openapi import undocumented
 from .serving import model_slot, predict, ready_model
 
@@ -57,6 +60,9 @@ def _page(status: int = 200, **context: Any):
         "model_card.html",
         model=model_slot().model,
         public_details=current_app.config["SERVICE_CONFIG"].server.public_model_details,
+{%- if cookiecutter.enable_metrics %}
+        out_of_range=metrics.out_of_range_shares() if current_app.config["ENABLE_METRICS"] else None,
+{%- endif %}
         csrf_token=_csrf_token(),
         history=_history(),
         **context,

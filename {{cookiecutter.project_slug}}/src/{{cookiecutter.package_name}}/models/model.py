@@ -143,7 +143,8 @@ def describe(
 
 def lineage(settings: Mapping[str, Any], folder: Path) -> dict[str, Any]:
     """Where a model comes from beyond its data: the git commit of the code in `folder` and whether that tree
-    had changes not committed (both null outside a git repository, or without git), and a hash of the settings
+    had changes not committed (both null outside a git repository, or without git: an installed package,
+    an image built without .git), and a hash of the settings
     it was trained with (the config's data, model and inputs sections, as loaded: overrides included)."""
     commit, dirty = _git_state(folder)
     text = json.dumps(settings, sort_keys=True, default=str)

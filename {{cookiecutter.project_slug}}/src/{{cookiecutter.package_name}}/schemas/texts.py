@@ -33,15 +33,18 @@ class Texts:
     single, noun, schema_name = "text", "text", "Text"
     template = "texts.html"  # the page's form field and history cell (api/templates)
 
-    def __init__(self, column: str, max_chars: int):
+    def __init__(self, column: str, max_chars: int, lengths: tuple[int, int]):
         self.feature_names = [column]
         self.max_chars = max_chars
+        self.lengths = lengths  # in training: the shortest and the longest text
 
     # Training: what the data says about the inputs, and how a CSV holds them.
 
     @staticmethod
     def describe(data: Dataset) -> dict[str, Any]:
-        return {"feature_names": list(data.feature_names)}
+        """The text column's name, and the lengths (in characters) of the texts the model learnt from."""
+        lengths = [len(text) for text in data.features]
+        return {"feature_names": list(data.feature_names), "text_lengths": {"min": min(lengths), "max": max(lengths)}}
 
     @classmethod
     def from_metadata(cls, metadata: Mapping[str, Any], settings: Mapping[str, Any]) -> "Texts":
@@ -55,7 +58,10 @@ class Texts:
         max_chars = settings.get("max_chars")
         if type(max_chars) is not int or max_chars < 1:
             raise ValueError("input setting 'max_chars' must be a positive integer")
-        return cls(names[0], max_chars)
+        lengths = metadata.get("text_lengths")
+        if not (isinstance(lengths, dict) and all(type(lengths.get(end)) is int for end in ("min", "max"))):
+            raise ValueError("metadata field 'text_lengths' must give the min and max length of the training texts")
+        return cls(names[0], max_chars, (lengths["min"], lengths["max"]))
 
     @staticmethod
     def read_columns(path: Path, header: list[str], rows: Rows, names: list[str]) -> np.ndarray:
@@ -91,6 +97,13 @@ class Texts:
                 problems.append({"row": index, "problem": problem})
         refuse(problems)
         return np.array(texts, dtype=object)
+
+    def out_of_range(self, texts: np.ndarray) -> dict[str, int]:
+        """How many texts were shorter or longer than any the model learnt from ("text_length"): a length
+        never seen in training, like a number outside its feature's range, is where the model knows least."""
+        shortest, longest = self.lengths
+        outside = sum(not shortest <= len(text) <= longest for text in texts)
+        return {"text_length": outside} if outside else {}
 
     def _problem(self, text: Any) -> str | None:
         if type(text) is not str:
