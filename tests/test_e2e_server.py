@@ -141,6 +141,25 @@ def test_metrics_add_up_across_both_workers(server):
     assert predictions_answered(server.port) - before == 400
 
 
+def out_of_range_counts(port: int) -> dict[str, float]:
+    return {
+        sample.labels["feature"]: sample.value
+        for family in text_string_to_metric_families(request(port, "GET", "/metrics")[2])
+        for sample in family.samples
+        if sample.name == "input_values_out_of_range_total"
+    }
+
+
+def test_values_outside_the_training_range_are_counted_across_workers(server):
+    before = out_of_range_counts(server.port)
+    far = [50.0, 3.5, 1.4, -4.0]  # sepal length and petal width far outside what the iris data holds
+    for _ in range(20):  # some reach each worker
+        assert request(server.port, "POST", "/predict", {"instances": [far, SETOSA]})[0] == 200
+    after = out_of_range_counts(server.port)
+    changed = {feature: after[feature] - before.get(feature, 0) for feature in after}
+    assert {feature: count for feature, count in changed.items() if count} == {"sepal_length": 20, "petal_width": 20}
+
+
 BAD_REQUESTS = [
     ("malformed-json", "POST", "/predict", '{"features": [5.1,', JSON, 400, "bad_request"),
     ("deep-json", "POST", "/predict", "[" * 100_000 + "]" * 100_000, JSON, 400, "bad_request"),
