@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import re
 from datetime import timedelta
+from html import escape as html_escape
 
 import numpy as np
 import pytest
@@ -59,6 +60,8 @@ def test_the_page_shows_the_model_card(client, model, page):
     for name, score in metadata["metrics"].items():
         assert f"<div><dt>{name}</dt><dd>{score}</dd></div>" in html
     assert "<h2>Try it</h2>" in html
+    title = html_escape("{{ cookiecutter.project_name|escaped }}")  # the project's name, as it was given
+    assert f"<title>{title}</title>" in html
     assert page.prediction(response) is None
     assert '<table id="history">' not in html
 

@@ -21,6 +21,8 @@ from . import metrics
 from .openapi import undocumented
 from .serving import model_slot, predict, ready_model
 
+# The page's title: the project's name, as given when the project was made.
+PROJECT_NAME = "{{ cookiecutter.project_name|escaped }}"
 HISTORY_LENGTH = 5
 CSRF_FIELD = "csrf_token"
 
@@ -59,6 +61,7 @@ def _page(status: int = 200, **context: Any):
     return render_template(
         "model_card.html",
         model=model_slot().model,
+        project_name=PROJECT_NAME,
         public_details=current_app.config["SERVICE_CONFIG"].server.public_model_details,
 {%- if cookiecutter.enable_metrics %}
         out_of_range=metrics.out_of_range_shares() if current_app.config["ENABLE_METRICS"] else None,
