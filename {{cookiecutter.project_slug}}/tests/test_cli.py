@@ -116,19 +116,19 @@ def test_train_if_missing_keeps_an_existing_model(cli, config_file, capsys):
 
 
 def test_predict_writes_each_row_with_the_models_answer(cli, trained, example, tmp_path, capsys):
-    """The input's columns may come in any order, among others; the output has the model's columns, then its answer."""
+    """The input's columns may come in any order, among others; the output keeps them as they were, then the answer."""
     features = trained.inputs.validate([example, example], 2)
     header, cells = trained.inputs.csv_header(), trained.inputs.csv_cells(features)
     source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    rows = [[index, *reversed(row)] for index, row in enumerate(cells)]
     with source.open("w", newline="", encoding="utf-8") as file:
-        rows = ([index, *reversed(row)] for index, row in enumerate(cells))
         csv.writer(file).writerows([["id", *reversed(header)], *rows])
     assert cli("predict", "--input", source, "--output", target) == 0
     answers = trained.outputs.csv_cells(trained.predict(features))
     with target.open(newline="", encoding="utf-8") as file:
         written = list(csv.reader(file))
-    assert written[0] == [*header, *trained.outputs.csv_header()]
-    assert written[1:] == [[*map(str, given), *map(str, answer)] for given, answer in zip(cells, answers, strict=True)]
+    assert written[0] == ["id", *reversed(header), *trained.outputs.csv_header()]
+    assert written[1:] == [[*map(str, given), *map(str, answer)] for given, answer in zip(rows, answers, strict=True)]
     assert "wrote 2 predictions" in capsys.readouterr().out
 
 

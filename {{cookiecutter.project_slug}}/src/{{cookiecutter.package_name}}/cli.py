@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import task
-from .data.data_loader import DataError, split_dataset
+from .data.data_loader import DataError, read_rows, split_dataset
 from .errors import ApiError
 from .models.model import (
     ModelError,
@@ -64,16 +64,17 @@ def train_command(config: Config, args: argparse.Namespace) -> None:
 
 
 def predict_command(config: Config, args: argparse.Namespace) -> None:
-    """Predict every row of a CSV; write its input columns, then the model's answer for it."""
+    """Predict every row of a CSV; write the row as it was (every column, in its order: an id column stays
+    beside its answer), then the model's answer for it."""
     model = load_model(config.model.artifact_path, config.model.trusted_types, config.model.runtime, config.inputs)
-    features = model.inputs.read_csv(args.input)
-    prediction = model.predict(features)
+    header, rows = read_rows(args.input)
+    prediction = model.predict(model.inputs.read_columns(args.input, header, rows, model.inputs.feature_names))
     with args.output.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow([*model.inputs.csv_header(), *model.outputs.csv_header()])
-        for given, answered in zip(model.inputs.csv_cells(features), model.outputs.csv_cells(prediction), strict=True):
+        writer.writerow([*header, *model.outputs.csv_header()])
+        for (_line, given), answered in zip(rows, model.outputs.csv_cells(prediction), strict=True):
             writer.writerow([*given, *answered])
-    print(f"wrote {len(features)} predictions to {args.output}")
+    print(f"wrote {len(rows)} predictions to {args.output}")
 
 
 def serve_command(config: Config, _args: argparse.Namespace) -> None:

@@ -8,12 +8,11 @@ so /openapi.json cannot drift from what `validate` accepts.
 
 import itertools
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..data.data_loader import Dataset, numeric_columns, read_rows
+from ..data.data_loader import Dataset, numeric_columns
 from ..errors import json_type, shown
 from . import check_batch_size, items_of, protocol_error, refuse, v2_tensor
 
@@ -71,11 +70,6 @@ class NumberRows:
         return cls(names, ranges)
 
     read_columns = staticmethod(numeric_columns)
-
-    def read_csv(self, path: Path) -> np.ndarray:
-        """The feature matrix of a CSV to predict on, columns in the model's order."""
-        header, rows = read_rows(path)
-        return self.read_columns(path, header, rows, self.feature_names)
 
     def csv_header(self) -> list[str]:
         return list(self.feature_names)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data.data_loader import DataError, Dataset, Rows, filled_column, read_rows
+from ..data.data_loader import DataError, Dataset, Rows, filled_column
 from ..errors import json_type, shown
 from . import check_batch_size, items_of, protocol_error, refuse, v2_tensor
 
@@ -69,11 +69,6 @@ class Texts:
         if len(names) != 1:
             raise DataError(f"{path}: a model of texts reads exactly one text column, not {len(names)}: {names}")
         return np.array(filled_column(path, header, rows, names[0], "text", "text"), dtype=object)
-
-    def read_csv(self, path: Path) -> np.ndarray:
-        """The texts of a CSV to predict on, from the column the model was trained on."""
-        header, rows = read_rows(path)
-        return self.read_columns(path, header, rows, self.feature_names)
 
     def csv_header(self) -> list[str]:
         return list(self.feature_names)
