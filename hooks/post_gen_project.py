@@ -13,6 +13,13 @@ from pathlib import Path
 # option) or `skl2onnx>=1.20,<2  # only with example_task=tabular,regression` (choices): the template
 # keeps such lines plain (no Jinja), so pip can read its requirement files unrendered.
 OPTIONAL_REQUIREMENT = re.compile(r"(?P<requirement>\S.*?)\s+# only with (?P<option>\w+)(?:=(?P<values>\S+))?")
+# A requirement's name, as the lock files spell it.
+REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9._-]+")
+# The hash-checked lock of each choice of optional requirements, locks/<key>/, made by tools/lock_requirements.py
+# with the render's own `make lock`: a render keeps the one of exactly its requirements (no lock is made at render
+# time, which would need the package index).
+LOCKS = "locks"
+LOCK_FILES = ("requirements.txt", "requirements-dev.txt")
 # The template's one folder per example task: its module (task.py), its tests and any data it ships.
 TASKS = "tasks"
 # How a task module names the kinds of input and output it uses (src/<package>/schemas/<kind>.py).
@@ -45,21 +52,37 @@ def remove(project: Path, *paths: str) -> None:
             path.unlink()
 
 
-def keep_chosen_requirements(path: Path, answers: dict) -> None:
-    """Drop the requirements of options that are off; unmark the others."""
-    kept = []
+def keep_chosen_requirements(path: Path, answers: dict) -> list[str]:
+    """Drop the requirements of options that are off; unmark the others. Returns the names of the optional
+    requirements kept, which name the lock to keep."""
+    kept, optional_kept = [], []
     for line in path.read_text(encoding="utf-8").splitlines():
         optional = OPTIONAL_REQUIREMENT.fullmatch(line)
         if optional is None:
             kept.append(line)
         elif _chosen(answers[optional["option"]], optional["values"]):
             kept.append(optional["requirement"])
+            optional_kept.append(REQUIREMENT_NAME.match(optional["requirement"])[0].lower())
     path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return optional_kept
 
 
 def _chosen(answer: object, values: str | None) -> bool:
     """A yes/no option is chosen when yes; a choice when it is one of the listed values."""
     return answer is True if values is None else answer in values.split(",")
+
+
+def lock_key(optional: list[str]) -> str:
+    """The folder of locks/ that pins these optional requirements and no other."""
+    return "+".join(sorted(optional)) or "none"
+
+
+def choose_lock(project: Path, optional: list[str]) -> None:
+    """Put the lock of exactly these optional requirements in place, then drop every lock."""
+    chosen = project / LOCKS / lock_key(optional)
+    for name in LOCK_FILES:
+        (chosen / name).replace(project / name)
+    remove(project, LOCKS)
 
 
 def choose_task(project: Path, package: str, task: str) -> None:
@@ -107,7 +130,7 @@ def remove_cors(project: Path) -> None:
 
 def remove_unchosen(project: Path, answers: dict) -> None:
     package = answers["package_name"]
-    keep_chosen_requirements(project / "requirements.txt", answers)
+    choose_lock(project, keep_chosen_requirements(project / "requirements.in", answers))
     choose_task(project, package, answers["example_task"])
     if not answers["include_docker"]:
         remove_docker(project, package)

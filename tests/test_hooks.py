@@ -33,7 +33,7 @@ def test_optional_requirements_are_kept_unmarked_or_dropped(tmp_path):
         "skl2onnx<2  # only with example_task=tabular,regression\nnltk<4  # only with example_task=text\n"
     )
     answers = {"enable_cors": False, "enable_metrics": True, "example_task": "regression"}
-    post_gen.keep_chosen_requirements(requirements, answers)
+    assert post_gen.keep_chosen_requirements(requirements, answers) == ["prometheus-client", "skl2onnx"]
     assert requirements.read_text() == "# run time\nflask<4\nprometheus-client<1\nskl2onnx<2\n"
 
 
@@ -42,6 +42,28 @@ def test_a_marker_naming_no_option_is_a_template_bug(tmp_path):
     requirements.write_text("x<2  # only with no_such_option\n")
     with pytest.raises(KeyError, match="no_such_option"):
         post_gen.keep_chosen_requirements(requirements, {})
+
+
+def make_locks(root, *keys):
+    """locks/<key>/ for each key, each lock naming its key."""
+    for key in keys:
+        (root / "locks" / key).mkdir(parents=True)
+        for name in post_gen.LOCK_FILES:
+            (root / "locks" / key / name).write_text(f"{key}\n")
+    return root
+
+
+def test_the_lock_of_exactly_the_kept_optional_requirements_takes_its_place(tmp_path):
+    make_locks(tmp_path, "none", "prometheus-client", "flask-cors+prometheus-client")
+    post_gen.choose_lock(tmp_path, ["prometheus-client", "flask-cors"])
+    assert remaining(tmp_path) == sorted(post_gen.LOCK_FILES)
+    assert {(tmp_path / name).read_text() for name in post_gen.LOCK_FILES} == {"flask-cors+prometheus-client\n"}
+
+
+def test_a_choice_without_a_lock_fails_loudly(tmp_path):
+    make_locks(tmp_path, "none")
+    with pytest.raises(FileNotFoundError):
+        post_gen.choose_lock(tmp_path, ["skl2onnx"])
 
 
 def make_project(root, files):
@@ -111,17 +133,24 @@ def task_files(task, web=True):
 
 
 def test_everything_off_removes_every_optional_file(tmp_path):
-    project = make_project(make_tasks(tmp_path), ["requirements.txt", "README.md", *OPTIONAL_FILES])
+    project = make_project(
+        make_locks(make_tasks(tmp_path), "none", "prometheus-client"), ["requirements.in", "README.md", *OPTIONAL_FILES]
+    )
     post_gen.remove_unchosen(project, {**ANSWERS, **ALL_OFF, "example_task": "tabular"})
-    assert remaining(project) == sorted(["README.md", "requirements.txt", *task_files("tabular", web=False)])
-    assert (project / "requirements.txt").read_text() == "flask\n"
+    expected = ["README.md", "requirements.in", *post_gen.LOCK_FILES, *task_files("tabular", web=False)]
+    assert remaining(project) == sorted(expected)
+    assert (project / "requirements.in").read_text() == "flask\n"
+    assert (project / "requirements.txt").read_text() == "none\n"
 
 
 def test_everything_on_removes_nothing_optional(tmp_path):
-    project = make_project(make_tasks(tmp_path), ["requirements.txt", *OPTIONAL_FILES])
+    project = make_project(
+        make_locks(make_tasks(tmp_path), "none", "prometheus-client"), ["requirements.in", *OPTIONAL_FILES]
+    )
     post_gen.remove_unchosen(project, {**ANSWERS, **ALL_ON, "example_task": "text"})
-    assert remaining(project) == sorted(["requirements.txt", *OPTIONAL_FILES, *task_files("text")])
-    assert (project / "requirements.txt").read_text() == "flask\nprometheus-client\n"
+    assert remaining(project) == sorted(["requirements.in", *post_gen.LOCK_FILES, *OPTIONAL_FILES, *task_files("text")])
+    assert (project / "requirements.in").read_text() == "flask\nprometheus-client\n"
+    assert (project / "requirements.txt").read_text() == "prometheus-client\n"
 
 
 @pytest.mark.parametrize("task", TASK_KINDS)

@@ -28,7 +28,7 @@ from .tour import tour_problems
 # What each combination changes from the defaults; tests/pairwise check that they cover every pair.
 COMBINATIONS = [
     {},
-    ALL_ON,
+    {**ALL_ON, "python_version": "3.14"},
     {**ALL_OFF, "example_task": "text", "license": "Proprietary", "python_version": "3.13"},
     {**ALL_ON, "example_task": "regression", "license": "Apache-2.0", "python_version": "3.11"},
     {
@@ -88,6 +88,14 @@ COMBINATIONS = [
         "ci": "none",
     },
     {"license": "Proprietary", "python_version": "3.11", "ci": "none"},
+    {
+        "example_task": "text",
+        "license": "BSD-3-Clause",
+        "python_version": "3.14",
+        **ALL_OFF,
+    },
+    {"example_task": "regression", "license": "Apache-2.0", "python_version": "3.14", "enable_cors": True},
+    {"license": "Proprietary", "python_version": "3.14", "enable_cors": True},
 ]
 ANSWERS = [answers_of(combination) for combination in COMBINATIONS]
 

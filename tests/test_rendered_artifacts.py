@@ -1,6 +1,7 @@
 """Everything around the code that a render ships (Dockerfile, workflows, pre-commit, YAML) passes
 the linters their ecosystems use, run here from PyPI packages since no Docker engine or GitHub is at hand."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,23 @@ def test_every_workflow_matches_the_github_schema(default_project, text_project,
         *map(str, workflows(default_project, text_project, regression_project)),
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ci_tests_every_python_a_render_may_choose_and_installs_only_the_lock(default_project):
+    jobs = yaml.safe_load((default_project / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8"))["jobs"]
+    choices = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))["python_version"]
+    assert jobs["test"]["strategy"]["matrix"]["python-version"] == sorted(
+        choices, key=lambda v: tuple(map(int, v.split(".")))
+    )
+    installs = [
+        line
+        for job in jobs.values()
+        for step in job["steps"]
+        for line in step.get("run", "").splitlines()
+        if "pip install" in line
+    ]
+    assert installs
+    assert all("--require-hashes -r requirements-dev.txt" in line or "--no-deps" in line for line in installs)
 
 
 def test_dependabot_files_match_their_schema(default_project, run_in):
