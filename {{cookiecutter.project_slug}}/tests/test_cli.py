@@ -164,14 +164,15 @@ def test_predict_without_a_model_exits_2_naming_the_file(cli, tmp_path, capsys):
     assert not (tmp_path / "out.csv").exists()
 
 
-def test_the_dev_server_on_a_taken_port_exits_2_naming_the_port_setting(trained, config_file, capsys):
+@pytest.mark.parametrize("command", ["dev", "serve"])
+def test_a_server_on_a_taken_port_exits_2_naming_the_port_setting(trained, config_file, capsys, command):
     settings = yaml.safe_load(config_file.read_text())
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         settings["server"].update(host="127.0.0.1", port=taken.getsockname()[1])
         config_file.write_text(yaml.safe_dump(settings))
-        assert main(["--config", str(config_file), "dev"]) == 2
+        assert main(["--config", str(config_file), command]) == 2
     error = capsys.readouterr().err
     assert "Address already in use" in error
     assert "hint: another process has the port: stop it, or choose another, e.g. " in error

@@ -20,6 +20,7 @@ import os
 {%- if cookiecutter.enable_metrics %}
 import shutil
 {%- endif %}
+import socket
 import sys
 {%- if cookiecutter.enable_metrics %}
 import tempfile
@@ -46,6 +47,7 @@ GRANIAN_LOGGING = {"loggers": {"_granian": {"handlers": [], "propagate": True}}}
 
 def serve(config: Config) -> None:
     """Build the app in this process, then serve it from forked workers until SIGTERM or SIGINT."""
+    check_port_is_free(config.server)
 {%- if cookiecutter.enable_metrics %}
     use_private_metrics_folder()
 {%- endif %}
@@ -104,6 +106,15 @@ def worker_app(app: Flask, server: ServerConfig) -> Callable[[], RsgiBridge]:
         return RsgiBridge(app, server.body_timeout_seconds, server.max_request_bytes)
 
     return load
+
+
+def check_port_is_free(server: ServerConfig) -> None:
+    """An OSError (EADDRINUSE) if another process has the port: granian would say so with a Rust backtrace,
+    after the model had loaded; the command line prints this one line, and a hint."""
+    family, kind, protocol, _, address = socket.getaddrinfo(server.host, server.port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as granian binds: past TIME_WAIT
+        probe.bind(address)
 
 
 def worker_count(server: ServerConfig) -> int:
