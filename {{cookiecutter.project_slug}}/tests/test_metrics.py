@@ -73,15 +73,12 @@ def test_requests_without_a_key_are_counted_as_401(make_config, config, one, mon
 def test_values_outside_the_training_range_are_counted_and_the_page_shows_their_share(client, model, example):
     before = scrape(client)
     client.post("/predict", json={"instances": [example, example]})
-    {%- if cookiecutter.example_task == "text" %}
-    unseen = "x" * (model.inputs.lengths[1] + 1)  # longer than any training text
+    if isinstance(example, str):  # a text: longer than any the model learnt from
+        feature, unseen = "text_length", "x" * (model.inputs.lengths[1] + 1)
+    else:  # a row: its first feature above the range it had in training
+        feature = model.inputs.feature_names[0]
+        unseen = [model.inputs.feature_ranges[feature]["max"] + 1, *example[1:]]
     client.post("/predict", json={"instances": [unseen, example]})
-    feature = "text_length"
-    {%- else %}
-    feature = model.inputs.feature_names[0]
-    unseen = [model.inputs.feature_ranges[feature]["max"] + 1, *example[1:]]
-    client.post("/predict", json={"instances": [unseen, example]})
-    {%- endif %}
     after = scrape(client)
     assert change(before, after, "input_values_out_of_range_total", feature=feature) == 1
     {%- if cookiecutter.include_web_ui %}
