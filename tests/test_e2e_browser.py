@@ -14,6 +14,7 @@ from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
 from .conftest import CHROMEDRIVER, CHROMIUM, TEMPLATE
+from .matrix import PROJECT_NAMES
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.needs("chromium", "chromium-driver")]
 
@@ -56,7 +57,7 @@ def screenshot(browser, record_property, name: str) -> Path:
 
 def test_a_visitor_tries_the_model_in_a_real_browser(server, browser, record_property):
     browser.get(f"http://127.0.0.1:{server.port}/")
-    assert browser.title == "iris-classifier-service"
+    assert browser.title == PROJECT_NAMES["tabular"]  # the project's name, not the model's slug
     assert browser.find_element(By.TAG_NAME, "h1").text == "iris-classifier-service version 0.1.0"
     # The stylesheet loaded and applied despite the strict Content-Security-Policy.
     assert browser.find_element(By.TAG_NAME, "body").value_of_css_property("max-width") == "768px"

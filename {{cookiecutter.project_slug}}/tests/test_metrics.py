@@ -8,9 +8,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from {{ cookiecutter.package_name }} import (
     task,
 )
+{%- if cookiecutter.include_web_ui %}
 from {{ cookiecutter.package_name }}.api import (
     metrics,
 )
+{%- endif %}
 from {{ cookiecutter.package_name }}.api.app import (
     create_app,
 )
