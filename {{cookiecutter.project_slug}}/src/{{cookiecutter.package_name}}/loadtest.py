@@ -31,7 +31,7 @@ def run(url: str, requests: int, concurrency: int, batch: int) -> dict[str, Any]
 
     def one(_index: int) -> None:
         started = time.perf_counter()
-        # A URL without a host name: http.client connects to the local machine, so does this.
+        # No host name in the URL: http.client takes None as the local machine, and so does this.
         connection = http.client.HTTPConnection(target.hostname or "localhost", target.port or 80, timeout=30)
         try:
             connection.request("POST", "/predict", body, {"Content-Type": "application/json"})
