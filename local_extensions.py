@@ -20,8 +20,8 @@ class HookRefusalWithoutTraceback(logging.Filter):
 logging.getLogger("cookiecutter.hooks").addFilter(HookRefusalWithoutTraceback())
 
 
-@simple_filter
-def escaped(value):
+@simple_filter  # type: ignore[untyped-decorator]  # cookiecutter has no type annotations
+def escaped(value: str) -> str:
     """User text escaped to sit between double quotes in TOML, YAML or Python alike.
 
     JSON's escaping, with non-ASCII kept as is (no surrogate pairs), satisfies all three

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 # A requirement only some answers need, e.g. `flask-cors>=6.0,<7  # only with enable_cors` (a yes/no
 # option) or `skl2onnx>=1.20,<2  # only with example_task=tabular,regression` (choices): the template
@@ -52,7 +53,7 @@ def remove(project: Path, *paths: str) -> None:
             path.unlink()
 
 
-def keep_chosen_requirements(path: Path, answers: dict) -> list[str]:
+def keep_chosen_requirements(path: Path, answers: dict[str, Any]) -> list[str]:
     """Drop the requirements of options that are off; unmark the others. Returns the names of the optional
     requirements kept, which name the lock to keep."""
     kept, optional_kept = [], []
@@ -62,7 +63,10 @@ def keep_chosen_requirements(path: Path, answers: dict) -> list[str]:
             kept.append(line)
         elif _chosen(answers[optional["option"]], optional["values"]):
             kept.append(optional["requirement"])
-            optional_kept.append(REQUIREMENT_NAME.match(optional["requirement"])[0].lower())
+            name = REQUIREMENT_NAME.match(optional["requirement"])
+            if name is None:
+                raise ValueError(f"{path}: no requirement name in {line!r}")
+            optional_kept.append(name[0].lower())
     path.write_text("\n".join(kept) + "\n", encoding="utf-8")
     return optional_kept
 
@@ -128,7 +132,7 @@ def remove_cors(project: Path) -> None:
     remove(project, "tests/test_cors.py")
 
 
-def remove_unchosen(project: Path, answers: dict) -> None:
+def remove_unchosen(project: Path, answers: dict[str, Any]) -> None:
     package = answers["package_name"]
     choose_lock(project, keep_chosen_requirements(project / "requirements.in", answers))
     choose_task(project, package, answers["example_task"])

@@ -9,6 +9,7 @@ import json
 import keyword
 import re
 import sys
+from typing import Any
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 PACKAGE = re.compile(r"[a-z_][a-z0-9_]*")
@@ -54,7 +55,7 @@ SHADOWED = frozenset(sys.stdlib_module_names) | {
 }
 
 
-def problems(values):
+def problems(values: dict[str, Any]) -> list[str]:
     """Every rule the answers break, one readable sentence each (empty when all is well)."""
     found = []
     for field in TEXT_FIELDS:
@@ -93,7 +94,7 @@ def problems(values):
     return found
 
 
-def main(values):
+def main(values: dict[str, Any]) -> int:
     found = problems(values)
     for problem in found:
         print(f"ERROR: {problem}", file=sys.stderr)

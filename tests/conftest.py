@@ -71,7 +71,8 @@ def run_in(tmp_path_factory):
     def run(project, *command, timeout=600):
         env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "COV_"))}
         # Leave the render as it was made: no caches or coverage data written into it.
-        env.update(RUFF_NO_CACHE="true", PYTHONDONTWRITEBYTECODE="1", COVERAGE_FILE=str(coverage_file))
+        env.update(RUFF_NO_CACHE="true", MYPY_CACHE_DIR=os.devnull, PYTHONDONTWRITEBYTECODE="1")
+        env["COVERAGE_FILE"] = str(coverage_file)
         env["PYTHONPATH"] = "src"  # the render's package, uninstalled, as its pytest config finds it
         return subprocess.run(
             [str(Path(sys.executable).parent / command[0]), *command[1:]],
@@ -87,12 +88,14 @@ def run_in(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def assert_clean_and_green(run_in):
-    """assert_clean_and_green(project): ruff-clean, and its own suite passes with its coverage gate."""
+    """assert_clean_and_green(project): ruff-clean, mypy-clean (strict, its pyproject.toml), and its own suite
+    passes with its coverage gate."""
 
     def check(project):
         for command in (
             ["ruff", "check", "."],
             ["ruff", "format", "--check", "."],
+            ["mypy"],
             ["pytest", "-q", "-p", "no:cacheprovider"],
         ):
             result = run_in(project, *command)

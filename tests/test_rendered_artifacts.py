@@ -22,6 +22,7 @@ HOOK_COMMANDS = {
     "check-yaml": ["check-yaml"],
     "check-toml": ["check-toml"],
     "check-added-large-files": ["check-added-large-files", "--enforce-all", "--maxkb=1024"],
+    "mypy": ["mypy"],
 }
 
 
@@ -119,7 +120,7 @@ def test_the_pre_commit_hooks_pass_when_run_directly(rendered, request, run_in, 
     files = listed.stdout.decode().split()  # what pre-commit --all-files would see once committed
     for hook_id in hook_ids:
         command = HOOK_COMMANDS[hook_id]
-        arguments = [] if command[0] == "ruff" else files
+        arguments = [] if command[0] in ("ruff", "mypy") else files
         if hook_id in ONLY_FILES_ENDING:
             arguments = [name for name in files if name.endswith(ONLY_FILES_ENDING[hook_id])]
         result = run_in(copy, *command, *arguments)

@@ -16,7 +16,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import types
 from pathlib import Path
+from typing import Any
 
 from cookiecutter.environment import StrictEnvironment
 
@@ -28,8 +30,10 @@ QUESTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-
 DEFAULTS = {name: value[0] if isinstance(value, list) else value for name, value in QUESTIONS.items()}
 
 
-def load_hook():
+def load_hook() -> types.ModuleType:
     spec = importlib.util.spec_from_file_location("post_gen_project", TEMPLATE / "hooks" / "post_gen_project.py")
+    if spec is None or spec.loader is None:
+        raise ImportError("cannot load hooks/post_gen_project.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -38,7 +42,7 @@ def load_hook():
 HOOK = load_hook()
 
 
-def lock_choices() -> list[dict]:
+def lock_choices() -> list[dict[str, Any]]:
     """Every combination of answers to the options that the optional requirements name."""
     lines = (PROJECT / "requirements.in").read_text(encoding="utf-8").splitlines()
     options = sorted({found["option"] for found in map(HOOK.OPTIONAL_REQUIREMENT.fullmatch, lines) if found})
@@ -46,11 +50,11 @@ def lock_choices() -> list[dict]:
     return [dict(zip(options, answer, strict=True)) for answer in itertools.product(*values)]
 
 
-def lock(answers: dict, makefile: str, upgrade: bool, folder: Path) -> str:
+def lock(answers: dict[str, Any], makefile: str, upgrade: bool, folder: Path) -> str:
     """Lock the requirements of these answers in `folder` with `make lock`, starting from their current lock."""
     for name in INPUTS:
         shutil.copy(PROJECT / name, folder / name)
-    key = HOOK.lock_key(HOOK.keep_chosen_requirements(folder / "requirements.in", answers))
+    key: str = HOOK.lock_key(HOOK.keep_chosen_requirements(folder / "requirements.in", answers))
     current = PROJECT / HOOK.LOCKS / key
     for name in HOOK.LOCK_FILES:
         if (current / name).is_file():
@@ -58,7 +62,7 @@ def lock(answers: dict, makefile: str, upgrade: bool, folder: Path) -> str:
     (folder / "Makefile").write_text(makefile, encoding="utf-8")
     uv = Path(sys.executable).parent / "uv"
     arguments = [f"UV={uv}", *(["LOCK_ARGS=--upgrade"] if upgrade else [])]
-    subprocess.run([shutil.which("make"), "--no-print-directory", "lock", *arguments], cwd=folder, check=True)  # noqa: S603
+    subprocess.run([shutil.which("make") or "make", "--no-print-directory", "lock", *arguments], cwd=folder, check=True)  # noqa: S603
     return key
 
 

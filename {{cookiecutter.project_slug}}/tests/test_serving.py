@@ -181,3 +181,8 @@ def test_the_load_test_fails_when_requests_fail(dead_port):
     url = f"http://127.0.0.1:{dead_port}"
     assert loadtest.run(url, 3, 1, 1)["outcomes"] == {"ConnectionRefusedError": 3}
     assert loadtest.main(["--url", url, "--requests", "2"]) == 1
+
+
+def test_the_load_test_refuses_a_url_without_a_host():
+    with pytest.raises(ValueError, match="names no host"):
+        loadtest.run("localhost:8000", 1, 1, 1)

@@ -14,7 +14,9 @@ MAX_DETAILS = 20
 class ApiError(Exception):
     """An error the client is told about: its HTTP status and the fields of the JSON error body."""
 
-    def __init__(self, message: str, details: Sequence[dict] = (), status: int = 422, code: str = "invalid_input"):
+    def __init__(
+        self, message: str, details: Sequence[dict[str, Any]] = (), status: int = 422, code: str = "invalid_input"
+    ):
         super().__init__(message)
         self.message = message
         self.details = list(details)[:MAX_DETAILS]

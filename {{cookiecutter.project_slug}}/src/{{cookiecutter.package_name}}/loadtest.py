@@ -15,22 +15,26 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from urllib.parse import urlsplit
 
 from .task import EXAMPLE, INPUTS
 
 
-def run(url: str, requests: int, concurrency: int, batch: int) -> dict:
+def run(url: str, requests: int, concurrency: int, batch: int) -> dict[str, Any]:
     """POST `requests` predictions of `batch` items (the task's example) each to `url`/predict; return the figures."""
     target = urlsplit(url)
+    host = target.hostname
+    if not host:  # e.g. "localhost:8000", which reads as a scheme
+        raise ValueError(f"{url}: the URL names no host; give one such as http://127.0.0.1:8000")
     body = json.dumps({"instances": [EXAMPLE] * batch} if batch > 1 else {INPUTS.single: EXAMPLE})
     latencies: list[float] = []
-    outcomes: Counter = Counter()
+    outcomes: Counter[str] = Counter()
     lock = threading.Lock()
 
     def one(_index: int) -> None:
         started = time.perf_counter()
-        connection = http.client.HTTPConnection(target.hostname, target.port or 80, timeout=30)
+        connection = http.client.HTTPConnection(host, target.port or 80, timeout=30)
         try:
             connection.request("POST", "/predict", body, {"Content-Type": "application/json"})
             response = connection.getresponse()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
-from granian.rsgi import HTTPProtocol, Scope
+from granian.rsgi import HTTPProtocol, Scope  # type: ignore[attr-defined]  # granian re-exports it unmarked
 from werkzeug.exceptions import RequestTimeout
 
 WsgiHeaders = list[tuple[str, str]]
@@ -31,7 +31,7 @@ class RsgiBridge:
     async def __rsgi__(self, scope: Scope, protocol: HTTPProtocol) -> None:
         try:
             async with asyncio.timeout(self.body_timeout_seconds):
-                body: io.RawIOBase = io.BytesIO(await read_body(scope, protocol, self.max_body_bytes))
+                body: io.IOBase = io.BytesIO(await read_body(scope, protocol, self.max_body_bytes))
         except TimeoutError:
             body = TimedOutBody()  # the app answers 408 when it reads it
         status, headers, content = call_wsgi(self.app, wsgi_environ(scope, body))
@@ -64,7 +64,7 @@ class TimedOutBody(io.RawIOBase):
         raise RequestTimeout("the request body did not arrive within server.body_timeout_seconds")
 
 
-def wsgi_environ(scope: Scope, body: io.RawIOBase) -> dict[str, Any]:
+def wsgi_environ(scope: Scope, body: io.IOBase) -> dict[str, Any]:
     """The WSGI environ (PEP 3333) for an RSGI request scope."""
     server_host, _, server_port = scope.server.rpartition(":")
     client_host, _, client_port = scope.client.rpartition(":")

@@ -33,7 +33,8 @@ from pathlib import Path
 from flask import Flask
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
-from granian.server import Server
+from granian.log import LogLevels
+from granian.server import MPServer, MTServer, Server
 
 from .models.model import ModelError
 from .rsgi_bridge import RsgiBridge
@@ -63,10 +64,11 @@ def serve(config: Config) -> None:
     # SIGHUP: granian calls this in the main process, then replaces the workers one at a time (a new one
     # first), forked from it with the model it now holds; a model that fails verification leaves the old.
     server.on_reload(app.extensions["model_slot"].reload)
-    server.serve(target_loader=worker_app(app, config.server), wrap_loader=False)
+    # granian types the loader's result as a callable (an ASGI or WSGI app); RSGI serves any object with __rsgi__.
+    server.serve(target_loader=worker_app(app, config.server), wrap_loader=False)  # type: ignore[arg-type]
 
 
-def granian(config: Config) -> Server:
+def granian(config: Config) -> MPServer | MTServer:
     """granian's settings, all read from config.server (config/config.yaml explains each)."""
     server = config.server
     return Server(
@@ -82,7 +84,7 @@ def granian(config: Config) -> Server:
         respawn_failed_workers=True,
         workers_kill_timeout=server.graceful_timeout_seconds,
         workers_lifetime=server.worker_lifetime_seconds,
-        log_level=config.logging.level.lower(),
+        log_level=LogLevels(config.logging.level.lower()),
         log_dictconfig=GRANIAN_LOGGING,
         log_access=False,  # the app writes the access log: one JSON line per request, with its request id
     )

@@ -61,5 +61,6 @@ def create_app(config: Config | None = None) -> Flask:
     errors.init_app(app)
     if config.server.trusted_proxies:  # Werkzeug's ProxyFix: the client's address and scheme, from trusted hops only
         hops = config.server.trusted_proxies
+        # Flask's documented way to add WSGI middleware; mypy flags any assignment to a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app

@@ -33,7 +33,7 @@ def init_app(app: Flask, config: Config) -> None:
 def open_by_config(app: Flask, config: Config) -> frozenset[str]:
     """The endpoints config leaves open (server.*_needs_api_key, config/config.yaml): each a choice."""
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    opened = set()
+    opened: set[str] = set()
 {%- if cookiecutter.enable_metrics %}
     if not config.server.metrics_needs_api_key:
         opened.add("api.metrics_route")

@@ -4,6 +4,7 @@ Every API answer, errors included, is JSON; a traceback only ever reaches the lo
 """
 
 import logging
+from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, SecurityError
@@ -32,7 +33,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected_error)
 
 
-def error_response(status: int, code: str, message: str, details: list | None = None) -> tuple[Response, int]:
+def error_response(status: int, code: str, message: str, details: list[Any] | None = None) -> tuple[Response, int]:
     """The one error shape of the API."""
     error = {"code": code, "message": message, "request_id": g.get("request_id")}
 {%- if cookiecutter.enable_metrics %}
@@ -44,11 +45,11 @@ def error_response(status: int, code: str, message: str, details: list | None = 
     return jsonify(error=error), status
 
 
-def _api_error(error: ApiError):
+def _api_error(error: ApiError) -> tuple[Response, int]:
     return error_response(error.status, error.code, error.message, error.details)
 
 
-def _http_error(error: HTTPException):
+def _http_error(error: HTTPException) -> tuple[Response, int]:
     status = error.code or 500
     message = error.description or error.name
     if isinstance(error, SecurityError):  # Werkzeug's message would echo the forged Host header
@@ -68,7 +69,7 @@ def headers_of(error: HTTPException) -> list[tuple[str, str]]:
     return [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
 
 
-def _unexpected_error(error: Exception):
+def _unexpected_error(error: Exception) -> tuple[Response, int]:
     log.error("unhandled error", exc_info=error, extra={"request_id": g.get("request_id")})
     return error_response(
         500, "internal_error", "the server could not answer this request; quote the request_id when reporting it"

@@ -61,11 +61,12 @@ class JsonErrorRequest(Request):
         self.__dict__["listed_hosts"] = hosts
 
     def get_data(self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False) -> Any:
-        data = super().get_data(cache, as_text, parse_form_data)
+        # Werkzeug's overloads take as_text as a literal True or False; this override only passes it on.
+        data = super().get_data(cache, as_text, parse_form_data)  # type: ignore[call-overload]
         limit = self.max_content_length
-        streamed = self.content_length is None and limit is not None
-        if streamed and len(data) >= limit and self.environ["wsgi.input"].read(1):  # a byte past the limit
-            raise RequestEntityTooLarge()
+        streamed = self.content_length is None
+        if streamed and limit is not None and len(data) >= limit and self.environ["wsgi.input"].read(1):
+            raise RequestEntityTooLarge()  # a byte past the limit
         return data
 
     def on_json_loading_failed(self, e: ValueError | None) -> NoReturn:

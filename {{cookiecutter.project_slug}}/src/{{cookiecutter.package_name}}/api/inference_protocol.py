@@ -9,6 +9,7 @@ alike; the output kind names the output tensors. Errors here take the protocol's
 from typing import Any
 
 from flask import Blueprint, current_app, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from ..errors import ApiError, shown
@@ -21,13 +22,13 @@ inference_protocol = Blueprint("inference_protocol", __name__, url_prefix="/v2")
 
 
 @inference_protocol.errorhandler(ApiError)
-def _api_error(error: ApiError):
+def _api_error(error: ApiError) -> tuple[dict[str, str], int]:
     """The protocol names only 400 for bad input: validation's 422 becomes 400; 404, 413 and 503 stay."""
     return {"error": error.message}, 400 if error.status == 422 else error.status
 
 
 @inference_protocol.errorhandler(HTTPException)
-def _http_error(error: HTTPException):
+def _http_error(error: HTTPException) -> tuple[dict[str, str], int, list[tuple[str, str]]]:
     return {"error": error.description or error.name}, error.code or 500, headers_of(error)
 
 
@@ -50,18 +51,18 @@ def _named_model(name: str, version: str | None) -> LoadedModel:
 
 
 @inference_protocol.get("/health/live")
-def server_live():
+def server_live() -> dict[str, bool]:
     return {"live": True}
 
 
 @inference_protocol.get("/health/ready")
-def server_ready():
+def server_ready() -> tuple[dict[str, bool], int]:
     ready = _is_ready()
     return {"ready": ready}, 200 if ready else 503
 
 
 @inference_protocol.get("")
-def server_metadata():
+def server_metadata() -> dict[str, Any]:
     """Named by the configured model (the project slug by default), so it answers even before a model loads."""
     model = current_app.config["SERVICE_CONFIG"].model
     return {"name": model.name, "version": model.version, "extensions": []}
@@ -69,7 +70,7 @@ def server_metadata():
 
 @inference_protocol.get("/models/<name>")
 @inference_protocol.get("/models/<name>/versions/<version>")
-def model_metadata(name: str, version: str | None = None):
+def model_metadata(name: str, version: str | None = None) -> dict[str, Any]:
     model = _named_model(name, version)
     return {
         "name": name,
@@ -82,7 +83,7 @@ def model_metadata(name: str, version: str | None = None):
 
 @inference_protocol.get("/models/<name>/ready")
 @inference_protocol.get("/models/<name>/versions/<version>/ready")
-def model_ready(name: str, version: str | None = None):
+def model_ready(name: str, version: str | None = None) -> ResponseReturnValue:
     if not _is_ready():
         return {"name": name, "ready": False}, 503
     _named_model(name, version)
@@ -91,7 +92,7 @@ def model_ready(name: str, version: str | None = None):
 
 @inference_protocol.post("/models/<name>/infer")
 @inference_protocol.post("/models/<name>/versions/<version>/infer")
-def infer(name: str, version: str | None = None):
+def infer(name: str, version: str | None = None) -> dict[str, Any]:
     """Score one input tensor (its shape is the input kind's: GET /v2/models/<name> says it); the requested
     outputs, or all of them."""
     model = _named_model(name, version)
@@ -106,7 +107,7 @@ def infer(name: str, version: str | None = None):
     wanted = _output_names(body.get("outputs"), model.outputs.output_names)
     model, _features, prediction = predict(lambda inputs: inputs.v2_items(body.get("inputs")))
     outputs = model.outputs.v2_outputs(prediction)
-    answer = {"model_name": name, "model_version": model.version}
+    answer: dict[str, Any] = {"model_name": name, "model_version": model.version}
     if "id" in body:
         answer["id"] = body["id"]
     answer["outputs"] = [outputs[output] for output in wanted]

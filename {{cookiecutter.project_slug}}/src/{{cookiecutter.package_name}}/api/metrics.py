@@ -77,7 +77,8 @@ def count_out_of_range(tally: Mapping[str, int]) -> None:
 
 def out_of_range_shares() -> dict[str, float]:
     """Each feature's values outside its training range, as a share of the rows scored (by every worker)."""
-    rows, outside = 0.0, {}
+    rows = 0.0
+    outside: dict[str, float] = {}
     with _every_process() as registry:
         for family in registry.collect():
             for sample in family.samples:

@@ -13,6 +13,7 @@ built again once a model is there.
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from flask import Blueprint, Flask, current_app
 from flask.blueprints import BlueprintSetupState
@@ -31,9 +32,9 @@ V2_ERROR = "#/components/schemas/InferenceProtocolError"
 
 
 @openapi.get("/openapi.json")
-def openapi_document():
+def openapi_document() -> dict[str, Any]:
     """The document, cached on the app; rebuilt only while it still lacks the model."""
-    cached = current_app.extensions.get("openapi_document")
+    cached: tuple[LoadedModel | None, dict[str, Any]] | None = current_app.extensions.get("openapi_document")
     model = model_slot().model
     if cached is None or (cached[0] is None and model is not None):
         cached = (model, build_document(current_app, model))
@@ -59,17 +60,17 @@ def documented_rules(app: Flask) -> list[Rule]:
     return sorted(rules, key=lambda rule: rule.rule)
 
 
-def build_document(app: Flask, model: LoadedModel | None) -> dict:
+def build_document(app: Flask, model: LoadedModel | None) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `app`'s routes, for this model (None: not loaded yet)."""
     config = app.config["SERVICE_CONFIG"]
     schemas = _schemas(model, app.config["MAX_BATCH_ROWS"])
     keyed = app.config["API_KEYS_REQUIRED"]
-    paths: dict[str, dict] = {}
+    paths: dict[str, dict[str, Any]] = {}
     for rule in documented_rules(app):
         if rule.endpoint not in OPERATIONS:
             raise KeyError(f"route {rule.rule} ({rule.endpoint}) has no entry in openapi.OPERATIONS")
         path = CONVERTER.sub(r"{\1}", rule.rule)
-        for method in sorted(rule.methods - IMPLICIT_METHODS):
+        for method in sorted((rule.methods or set()) - IMPLICIT_METHODS):
             operation = OPERATIONS[rule.endpoint]()
             operation["operationId"] = f"{rule.endpoint.replace('.', '_')}_{method.lower()}" + (
                 "_versioned" if "version" in rule.arguments else ""
@@ -83,7 +84,7 @@ def build_document(app: Flask, model: LoadedModel | None) -> dict:
             for response in operation["responses"].values():
                 response.setdefault("headers", {})["X-Request-ID"] = {"$ref": "#/components/headers/RequestId"}
             paths.setdefault(path, {})[method.lower()] = operation
-    document = {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": config.model.name,
@@ -107,11 +108,11 @@ def build_document(app: Flask, model: LoadedModel | None) -> dict:
     return document
 
 
-def _path_parameter(name: str) -> dict:
+def _path_parameter(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[^/]+$"}}
 
 
-def _schemas(model: LoadedModel | None, max_rows: int) -> dict:
+def _schemas(model: LoadedModel | None, max_rows: int) -> dict[str, Any]:
     """The schemas of the request and answer bodies, from the model's input and output kinds."""
     inputs, outputs = (model.inputs, model.outputs) if model else (None, None)
     single, noun = (inputs.single, inputs.noun) if inputs else ("features", "item")
@@ -148,14 +149,14 @@ def _schemas(model: LoadedModel | None, max_rows: int) -> dict:
     }
 
 
-def _infer_request(model: LoadedModel | None, max_rows: int) -> dict:
+def _infer_request(model: LoadedModel | None, max_rows: int) -> dict[str, Any]:
     """A v2 request: one tensor, whose datatype, shape and data the input kind describes."""
     tensor = {
         "type": "object",
         "properties": {"name": {"type": "string"}, **(model.inputs.v2_tensor_schema(max_rows) if model else {})},
         "required": ["datatype", "shape", "data"],
     }
-    outputs = {"type": "string"}
+    outputs: dict[str, Any] = {"type": "string"}
     if model:
         outputs = {"enum": list(model.outputs.output_names)}
     return {
@@ -172,24 +173,24 @@ def _infer_request(model: LoadedModel | None, max_rows: int) -> dict:
     }
 
 
-def _object(properties: dict, optional: Sequence[str] = ()) -> dict:
+def _object(properties: dict[str, Any], optional: Sequence[str] = ()) -> dict[str, Any]:
     required = [name for name in properties if name not in optional]
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
 
 
-def _json(schema: dict, description: str) -> dict:
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _error(description: str) -> dict:
+def _error(description: str) -> dict[str, Any]:
     return _json({"$ref": JSON_ERROR}, description)
 
 
-def _v2_error(description: str) -> dict:
+def _v2_error(description: str) -> dict[str, Any]:
     return _json({"$ref": V2_ERROR}, description)
 
 
-def _either_error(description: str) -> dict:
+def _either_error(description: str) -> dict[str, Any]:
     """A /v2 route's error that routing or the service's own handler may answer, in either shape."""
     return _json({"anyOf": [{"$ref": V2_ERROR}, {"$ref": JSON_ERROR}]}, description)
 
@@ -198,7 +199,7 @@ INTERNAL = "An unexpected error; its traceback goes only to the log."
 NOT_READY = "No model is loaded yet."
 
 
-def _health() -> dict:
+def _health() -> dict[str, Any]:
     return {
         "summary": "Liveness: the process answers.",
         "responses": {
@@ -208,7 +209,7 @@ def _health() -> dict:
     }
 
 
-def _ready() -> dict:
+def _ready() -> dict[str, Any]:
     return {
         "summary": "Readiness: 200 only with a verified model loaded.",
         "responses": {
@@ -221,7 +222,7 @@ def _ready() -> dict:
     }
 
 
-def _model() -> dict:
+def _model() -> dict[str, Any]:
     metadata = {
         "type": "object",
         "properties": {
@@ -240,7 +241,7 @@ def _model() -> dict:
     }
 
 
-def _predict() -> dict:
+def _predict() -> dict[str, Any]:
     return {
         "summary": "Predict one item or a batch (instances); the request and answer schemas are the task's.",
         "requestBody": {
@@ -260,7 +261,7 @@ def _predict() -> dict:
 {%- if cookiecutter.enable_metrics %}
 
 
-def _metrics() -> dict:
+def _metrics() -> dict[str, Any]:
     return {
         "summary": "Prometheus metrics (server.enable_metrics).",
         "responses": {
@@ -275,21 +276,21 @@ def _metrics() -> dict:
 {%- endif %}
 
 
-def _openapi() -> dict:
+def _openapi() -> dict[str, Any]:
     return {
         "summary": "This document.",
         "responses": {"200": _json({"type": "object"}, "The OpenAPI 3.1 document."), "500": _error(INTERNAL)},
     }
 
 
-def _v2_live() -> dict:
+def _v2_live() -> dict[str, Any]:
     return {
         "summary": "Open Inference Protocol: server liveness.",
         "responses": {"200": _json(_object({"live": {"const": True}}), "Live."), "500": _error(INTERNAL)},
     }
 
 
-def _v2_ready() -> dict:
+def _v2_ready() -> dict[str, Any]:
     answer = _object({"ready": {"type": "boolean"}})
     return {
         "summary": "Open Inference Protocol: server readiness.",
@@ -301,7 +302,7 @@ def _v2_ready() -> dict:
     }
 
 
-def _v2_server() -> dict:
+def _v2_server() -> dict[str, Any]:
     answer = _object(
         {"name": {"type": "string"}, "version": {"type": "string"}, "extensions": {"type": "array", "maxItems": 0}}
     )
@@ -311,7 +312,7 @@ def _v2_server() -> dict:
     }
 
 
-def _tensor_metadata() -> dict:
+def _tensor_metadata() -> dict[str, Any]:
     return _object(
         {
             "name": {"type": "string"},
@@ -321,7 +322,7 @@ def _tensor_metadata() -> dict:
     )
 
 
-def _v2_model() -> dict:
+def _v2_model() -> dict[str, Any]:
     answer = _object(
         {
             "name": {"type": "string"},
@@ -342,7 +343,7 @@ def _v2_model() -> dict:
     }
 
 
-def _v2_model_ready() -> dict:
+def _v2_model_ready() -> dict[str, Any]:
     answer = _object({"name": {"type": "string"}, "ready": {"type": "boolean"}})
     return {
         "summary": "Open Inference Protocol: model readiness.",
@@ -355,7 +356,7 @@ def _v2_model_ready() -> dict:
     }
 
 
-def _v2_infer() -> dict:
+def _v2_infer() -> dict[str, Any]:
     output = {
         "type": "object",
         "properties": {
@@ -395,7 +396,7 @@ def _v2_infer() -> dict:
     }
 
 
-OPERATIONS: dict[str, Callable[[], dict]] = {
+OPERATIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "api.health": _health,
     "api.ready": _ready,
     "api.model_metadata": _model,

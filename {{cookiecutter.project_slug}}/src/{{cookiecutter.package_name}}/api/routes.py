@@ -9,6 +9,7 @@ import logging
 import re
 import time
 import uuid
+from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 {%- if cookiecutter.enable_metrics %}
@@ -73,13 +74,13 @@ def _add_security_headers(response: Response) -> Response:
 
 
 @api.get("/health")
-def health():
+def health() -> dict[str, str]:
     """Liveness: the process answers. Says nothing about the model."""
     return {"status": "ok"}
 
 
 @api.get("/ready")
-def ready():
+def ready() -> dict[str, Any]:
     """Readiness: 200 only when a verified model is loaded, so a balancer sends traffic only then."""
     model = ready_model()
     return {"status": "ready", "model": {"name": model.name, "version": model.version}}
@@ -103,7 +104,7 @@ BUILD_DETAILS = frozenset(
 
 
 @api.get("/model")
-def model_metadata():
+def model_metadata() -> dict[str, Any]:
     metadata = ready_model().metadata
     if current_app.config["SERVICE_CONFIG"].server.public_model_details:
         return metadata
@@ -111,7 +112,7 @@ def model_metadata():
 
 
 @api.post("/predict")
-def predict_route():
+def predict_route() -> Response:
     """One item ({"<single>": item}) or a batch ({"instances": [...]}), as the task's input kind names them."""
     payload = request.get_json()
     model, _features, prediction = predict(lambda inputs: inputs.items_of(payload))
@@ -120,7 +121,7 @@ def predict_route():
 
 
 @api.get("/metrics")
-def metrics_route():
+def metrics_route() -> Response:
     """Prometheus' scrape target (server.enable_metrics); its own requests are not counted."""
     if not current_app.config["ENABLE_METRICS"]:
         raise NotFound("metrics are disabled (server.enable_metrics)")

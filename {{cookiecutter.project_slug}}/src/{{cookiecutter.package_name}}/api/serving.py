@@ -104,7 +104,8 @@ def init_app(app: Flask, config: Config) -> None:
 
 
 def model_slot() -> ModelSlot:
-    return current_app.extensions["model_slot"]
+    slot: ModelSlot = current_app.extensions["model_slot"]
+    return slot
 
 
 def ready_model() -> LoadedModel:
@@ -118,7 +119,7 @@ class Scored(NamedTuple):
     prediction: Any  # in the terms of the model's output kind, which turns it into an answer
 
 
-def predict(items_of: Callable[[Inputs], list]) -> Scored:
+def predict(items_of: Callable[[Inputs], list[Any]]) -> Scored:
     """Ready model -> the request's items (`items_of`, as the route reads them) -> validated -> scored -> counted."""
     model = ready_model()
     features = model.inputs.validate(items_of(model.inputs), current_app.config["MAX_BATCH_ROWS"])

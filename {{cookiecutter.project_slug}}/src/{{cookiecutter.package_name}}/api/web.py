@@ -30,14 +30,14 @@ web = undocumented(Blueprint("web", __name__, static_folder="static", template_f
 
 
 @web.get("/")
-def model_card():
+def model_card() -> tuple[str, int]:
     """The card and the form; without a model, why not (503), after looking for it again if it is time."""
     ready_model()
     return _page()
 
 
 @web.post("/")
-def try_model():
+def try_model() -> tuple[str, int]:
     """Score the form's one example and remember it in the visitor's history, newest first."""
     _check_csrf_token()
     model, features, prediction = predict(lambda inputs: inputs.form_items(request.form))
@@ -48,7 +48,7 @@ def try_model():
 
 
 @web.errorhandler(ApiError)
-def _show_problems(error: ApiError):
+def _show_problems(error: ApiError) -> tuple[str, int]:
     """Each problem validation found (or why there is no model, or a refused token) above the form."""
     model = model_slot().model
     for detail in error.details or [{"problem": error.message}]:
@@ -56,7 +56,7 @@ def _show_problems(error: ApiError):
     return _page(error.status)
 
 
-def _page(status: int = 200, **context: Any):
+def _page(status: int = 200, **context: Any) -> tuple[str, int]:
     """The page: the card and form (with a model), flashed messages, the visitor's history, and `context`."""
     return render_template(
         "model_card.html",
@@ -94,7 +94,8 @@ def _csrf_token() -> str:
     """The visitor's token, made on their first visit; the form carries it back in a hidden field."""
     if not isinstance(session.get(CSRF_FIELD), str):
         session[CSRF_FIELD] = secrets.token_urlsafe(32)
-    return session[CSRF_FIELD]
+    token: str = session[CSRF_FIELD]
+    return token
 
 
 def _check_csrf_token() -> None:

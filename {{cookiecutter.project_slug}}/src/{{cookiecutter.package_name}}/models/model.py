@@ -61,11 +61,13 @@ class LoadedModel:
 
     @property
     def name(self) -> str:
-        return self.metadata["name"]
+        name: str = self.metadata["name"]
+        return name
 
     @property
     def version(self) -> str:
-        return self.metadata["version"]
+        version: str = self.metadata["version"]
+        return version
 
     def predict(self, features: np.ndarray) -> Any:
         """The answer for rows the inputs have validated, in the output kind's terms."""
@@ -184,7 +186,7 @@ def export_onnx(estimator: Pipeline, held_out: Dataset) -> bytes | None:
         # Some messages hold the whole model's text: the first line says what failed.
         log.warning("no ONNX export, scikit-learn will serve", extra={"reason": str(error).strip()[:300]})
         return None
-    data = exported.SerializeToString()
+    data: bytes = exported.SerializeToString()
     try:
         exported_scores = OnnxScorer(data, "the ONNX export", outputs.onnx_output)(held_out.features)
     except ModelError as error:  # converted, but onnxruntime cannot run it (e.g. float64 tree ensembles)
@@ -247,7 +249,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def load_model(
-    artifact_path: Path,
+    artifact_path: str | Path,
     trusted_types: list[str],
     runtime: str = "onnx",
     input_settings: Mapping[str, Any] | None = None,
@@ -266,7 +268,7 @@ def load_model(
         outputs = task.OUTPUTS.from_metadata(metadata)
     except ValueError as error:
         raise ModelError(f"{metadata_path(artifact_path)}: {error}") from None
-    kinds = {"inputs": inputs, "outputs": outputs}
+    kinds: dict[str, Any] = {"inputs": inputs, "outputs": outputs}
     if metadata.get("onnx_sha256"):
         onnx = _read_artifact(onnx_path(artifact_path))
         _check_sha256(onnx_path(artifact_path), onnx, metadata["onnx_sha256"])
@@ -306,7 +308,8 @@ def _read_metadata(path: Path) -> dict[str, Any]:
     if not isinstance(metadata, dict) or not isinstance(metadata.get("artifact_sha256"), str):
         raise ModelError(f"{path}: metadata has no artifact_sha256")
     for field, (kind, rule) in METADATA_FIELDS.items():
-        value, kinds = metadata.get(field), kind if isinstance(kind, tuple) else (kind,)
+        value: Any = metadata.get(field)
+        kinds = kind if isinstance(kind, tuple) else (kind,)
         wrong = not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)
         if wrong or (field == "metrics" and not all(_is_number(score) for score in value.values())):
             raise ModelError(f"{path}: metadata field '{field}' must be {rule}")
@@ -397,4 +400,5 @@ class OnnxScorer:
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
         self.warm_up()
-        return self._session.run([self._output], {self._input_name: features}, self._run_options)[0]
+        scores: np.ndarray = self._session.run([self._output], {self._input_name: features}, self._run_options)[0]
+        return scores

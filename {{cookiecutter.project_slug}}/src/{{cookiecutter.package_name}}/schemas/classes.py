@@ -75,7 +75,7 @@ class Classes:
         return {"class_labels": [str(label) for label in estimator.classes_]}
 
     @staticmethod
-    def onnx_options(estimator: Any) -> dict:
+    def onnx_options(estimator: Any) -> dict[int, Any]:
         """Probabilities as a plain matrix, not skl2onnx's default list of {class: probability} maps."""
         return {id(estimator.steps[-1][1]): {"zipmap": False}}
 
@@ -107,7 +107,7 @@ class Classes:
             "probabilities": prediction.probabilities,
         }
 
-    def answer_schema(self) -> dict[str, dict]:
+    def answer_schema(self) -> dict[str, dict[str, Any]]:
         label = {"type": "string", "enum": list(self.class_labels)}
         width = len(self.class_labels)
         probabilities = {
@@ -122,17 +122,17 @@ class Classes:
             "probabilities": {"type": "array", "items": probabilities, "minItems": 1},
         }
 
-    def tally(self, prediction: ClassPrediction) -> Counter:
+    def tally(self, prediction: ClassPrediction) -> Counter[str]:
         """Rows predicted, by class (the metrics count them)."""
         return Counter(prediction.labels)
 
-    def v2_metadata(self) -> list[dict]:
+    def v2_metadata(self) -> list[dict[str, Any]]:
         return [
             {"name": "label", "datatype": "BYTES", "shape": [-1]},
             {"name": "probabilities", "datatype": "FP64", "shape": [-1, len(self.class_labels)]},
         ]
 
-    def v2_outputs(self, prediction: ClassPrediction) -> dict[str, dict]:
+    def v2_outputs(self, prediction: ClassPrediction) -> dict[str, dict[str, Any]]:
         rows = len(prediction.labels)
         return {
             "label": {"name": "label", "shape": [rows], "datatype": "BYTES", "data": prediction.labels},
@@ -147,7 +147,7 @@ class Classes:
     def csv_header(self) -> list[str]:
         return ["prediction", *(f"probability_{label}" for label in self.class_labels)]
 
-    def csv_cells(self, prediction: ClassPrediction) -> list[list]:
+    def csv_cells(self, prediction: ClassPrediction) -> list[list[Any]]:
         return [
             [label, *(round(score, 6) for score in scores)]
             for label, scores in zip(prediction.labels, prediction.probabilities.tolist(), strict=True)

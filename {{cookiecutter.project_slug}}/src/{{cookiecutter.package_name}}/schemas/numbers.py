@@ -7,12 +7,13 @@ so /openapi.json cannot drift from what `validate` accepts.
 """
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..data.data_loader import Dataset, numeric_columns
+from ..data.data_loader import Dataset, Rows, numeric_columns
 from ..errors import json_type, shown
 from . import check_batch_size, items_of, protocol_error, refuse, v2_tensor
 
@@ -69,17 +70,20 @@ class NumberRows:
             raise ValueError("metadata field 'feature_ranges' must give a range for every feature")
         return cls(names, ranges)
 
-    read_columns = staticmethod(numeric_columns)
+    @staticmethod
+    def read_columns(path: Path, header: list[str], rows: Rows, names: list[str]) -> np.ndarray:
+        return numeric_columns(path, header, rows, names)
 
     def csv_header(self) -> list[str]:
         return list(self.feature_names)
 
-    def csv_cells(self, features: np.ndarray) -> list[list]:
-        return features.tolist()
+    def csv_cells(self, features: np.ndarray) -> list[list[Any]]:
+        cells: list[list[Any]] = features.tolist()
+        return cells
 
     # Validation, and the same rules in JSON Schema.
 
-    def items_of(self, payload: Any) -> list:
+    def items_of(self, payload: Any) -> list[Any]:
         """{"features": row} or {"instances": [row, ...]}: the rows, unchecked."""
         return items_of(payload, self.single, self.noun)
 
@@ -92,18 +96,18 @@ class NumberRows:
         counts = outside.sum(axis=0)
         return {self.feature_names[index]: int(counts[index]) for index in np.flatnonzero(counts)}
 
-    def validate(self, rows: list, max_rows: int) -> np.ndarray:
+    def validate(self, rows: list[Any], max_rows: int) -> np.ndarray:
         """The rows as a finite float matrix, or a 422 naming every row and feature that is wrong."""
         check_batch_size(rows, self.noun, max_rows)
         matrix = _plain_matrix(rows, len(self.feature_names))
         if matrix is not None:
             return matrix
-        problems: list[dict] = []
+        problems: list[dict[str, Any]] = []
         values = [_row_values(row, index, self.feature_names, problems) for index, row in enumerate(rows)]
         refuse(problems)
         return np.array(values, dtype=np.float64)
 
-    def item_schema(self) -> dict:
+    def item_schema(self) -> dict[str, Any]:
         number = {"type": "number", "minimum": -MAX_MAGNITUDE, "maximum": MAX_MAGNITUDE}
         width = len(self.feature_names)
         return {
@@ -121,10 +125,10 @@ class NumberRows:
 
     # The Open Inference Protocol's view: one FP64 tensor of shape [rows, features].
 
-    def v2_metadata(self) -> dict:
+    def v2_metadata(self) -> dict[str, Any]:
         return {"datatype": "FP64", "shape": [-1, len(self.feature_names)]}
 
-    def v2_items(self, inputs: Any) -> list:
+    def v2_items(self, inputs: Any) -> list[Any]:
         """The one input tensor as a list of rows: nested data as sent, flat (row-major) data cut by its shape.
 
         Only the tensor's framing is checked here; its values are left to `validate`."""
@@ -146,7 +150,7 @@ class NumberRows:
         if data and type(data[0]) is list:
             if len(data) != rows:
                 raise protocol_error(f"data holds {len(data)} rows, its shape {shape} says {rows}")
-            values = itertools.chain.from_iterable(row for row in data if type(row) is list)
+            values: Iterable[Any] = itertools.chain.from_iterable(row for row in data if type(row) is list)
         elif len(data) != rows * columns:
             raise protocol_error(f"data holds {len(data)} values, its shape {shape} needs {rows * columns}")
         else:
@@ -155,7 +159,7 @@ class NumberRows:
             _check_datatype(values, datatype)
         return data
 
-    def v2_tensor_schema(self, max_rows: int) -> dict:
+    def v2_tensor_schema(self, max_rows: int) -> dict[str, Any]:
         """JSON Schema cannot tie the length of `data` to `shape` (rows lists of width numbers, or
         rows * width numbers flat), nor its values to `datatype`'s bounds: a mismatch is answered 400."""
         width = len(self.feature_names)
@@ -179,7 +183,7 @@ class NumberRows:
 
     # The page: one field per feature.
 
-    def form_items(self, form: Mapping[str, str]) -> list:
+    def form_items(self, form: Mapping[str, str]) -> list[Any]:
         """The form as the API's one {name: value} row. Text that is a number becomes one, other text stays
         text for validation to name; a blank field is left out, so validation names it missing."""
         row: dict[str, Any] = {}
@@ -195,17 +199,19 @@ class NumberRows:
     def history_headers(self) -> list[str]:
         return list(self.feature_names)
 
-    def history_cells(self, features: np.ndarray) -> list:
-        return features[0].tolist()
+    def history_cells(self, features: np.ndarray) -> list[Any]:
+        cells: list[Any] = features[0].tolist()
+        return cells
 
     @staticmethod
-    def in_words(detail: dict) -> str:
+    def in_words(detail: dict[str, Any]) -> str:
         """One problem as a person filling the form would put it: by feature, without the API's row numbers."""
         if detail.get("missing"):
             return f"no value for {', '.join(detail['missing'])}"
         if "feature" in detail:
             return f"{detail['feature']}: {detail['problem']}"
-        return detail["problem"]
+        problem: str = detail["problem"]
+        return problem
 
 
 def _is_range(seen: Any) -> bool:
@@ -214,7 +220,7 @@ def _is_range(seen: Any) -> bool:
     )
 
 
-def _plain_matrix(rows: list, width: int) -> np.ndarray | None:
+def _plain_matrix(rows: list[Any], width: int) -> np.ndarray | None:
     """The common case, checked in a few C-speed passes: lists of `width` ints and floats, all within MAX_MAGNITUDE.
 
     None sends the rows through the slow path, which names every problem. The values are flattened
@@ -231,7 +237,7 @@ def _plain_matrix(rows: list, width: int) -> np.ndarray | None:
     return matrix if (np.abs(matrix) <= MAX_MAGNITUDE).all() else None
 
 
-def _row_values(row: Any, index: int, names: Sequence[str], problems: list[dict]) -> list:
+def _row_values(row: Any, index: int, names: Sequence[str], problems: list[dict[str, Any]]) -> list[Any]:
     if isinstance(row, dict):
         unknown = [name for name in row if name not in names]
         missing = [name for name in names if name not in row]
@@ -248,10 +254,9 @@ def _row_values(row: Any, index: int, names: Sequence[str], problems: list[dict]
         problems.append({"row": index, "problem": f"has {len(row)} values, the model takes {len(names)}"})
         return []
     for name, value in zip(names, row, strict=True):
-        problem = _value_problem(value)
-        if problem:
-            problems.append({"row": index, "feature": name, "problem": problem})
-    return row
+        if wrong := _value_problem(value):
+            problems.append({"row": index, "feature": name, "problem": wrong})
+    return list(row)
 
 
 def _value_problem(value: Any) -> str | None:

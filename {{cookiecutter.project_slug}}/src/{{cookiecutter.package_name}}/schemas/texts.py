@@ -73,16 +73,16 @@ class Texts:
     def csv_header(self) -> list[str]:
         return list(self.feature_names)
 
-    def csv_cells(self, texts: np.ndarray) -> list[list]:
+    def csv_cells(self, texts: np.ndarray) -> list[list[Any]]:
         return [[text] for text in texts.tolist()]
 
     # Validation, and the same rules in JSON Schema.
 
-    def items_of(self, payload: Any) -> list:
+    def items_of(self, payload: Any) -> list[Any]:
         """{"text": "..."} or {"instances": ["...", ...]}: the texts, unchecked."""
         return items_of(payload, self.single, self.noun)
 
-    def validate(self, texts: list, max_rows: int) -> np.ndarray:
+    def validate(self, texts: list[Any], max_rows: int) -> np.ndarray:
         """The texts as an array, or a 422 naming every row that is not a non-empty string within the limit."""
         check_batch_size(texts, self.noun, max_rows)
         problems = []
@@ -109,7 +109,7 @@ class Texts:
             return f"has {len(text)} characters, more than the limit of {self.max_chars}"
         return None
 
-    def item_schema(self) -> dict:
+    def item_schema(self) -> dict[str, Any]:
         return {
             "type": "string",
             "minLength": 1,
@@ -120,10 +120,10 @@ class Texts:
 
     # The Open Inference Protocol's view: one BYTES tensor of shape [rows] or [rows, 1].
 
-    def v2_metadata(self) -> dict:
+    def v2_metadata(self) -> dict[str, Any]:
         return {"datatype": V2_DATATYPE, "shape": [-1]}
 
-    def v2_items(self, inputs: Any) -> list:
+    def v2_items(self, inputs: Any) -> list[Any]:
         """The one input tensor's items: BYTES of shape [rows] or [rows, 1], data flat or nested by the shape.
 
         Only the tensor's framing is checked here; its values are left to `validate`."""
@@ -143,7 +143,7 @@ class Texts:
         nested = len(shape) == 2 and all(type(item) is list and len(item) == 1 for item in data)
         return [item[0] for item in data] if nested else data
 
-    def v2_tensor_schema(self, max_rows: int) -> dict:
+    def v2_tensor_schema(self, max_rows: int) -> dict[str, Any]:
         """JSON Schema cannot tie the length of `data` to `shape`: a mismatch is answered 400."""
         text = {"$ref": f"#/components/schemas/{self.schema_name}"}
         one_text = {"type": "array", "prefixItems": [text], "minItems": 1, "maxItems": 1}
@@ -165,7 +165,7 @@ class Texts:
 
     # The page: one textarea.
 
-    def form_items(self, form: Mapping[str, str]) -> list:
+    def form_items(self, form: Mapping[str, str]) -> list[Any]:
         """The form's text. A browser sends a textarea's line breaks as CR LF: made LF again, each counts
         as one character, as typed."""
         return [form.get("text", "").replace("\r\n", "\n")]
@@ -173,12 +173,12 @@ class Texts:
     def history_headers(self) -> list[str]:
         return ["text"]
 
-    def history_cells(self, texts: np.ndarray) -> list:
+    def history_cells(self, texts: np.ndarray) -> list[Any]:
         """The text's start: each run of whitespace made one space, cut to SNIPPET_CHARS (the last one … if cut)."""
         words = " ".join(texts[0].split())
         return [words if len(words) <= SNIPPET_CHARS else words[: SNIPPET_CHARS - 1] + "…"]
 
     @staticmethod
-    def in_words(detail: dict) -> str:
+    def in_words(detail: dict[str, Any]) -> str:
         """One problem as a person filling the form would put it: about their text, without the API's row number."""
         return f"your text {detail['problem']}" if "row" in detail else detail["problem"]

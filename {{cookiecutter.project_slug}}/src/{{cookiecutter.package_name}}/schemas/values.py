@@ -66,7 +66,7 @@ class Values:
         return {}
 
     @staticmethod
-    def onnx_options(_estimator: Any) -> dict:
+    def onnx_options(_estimator: Any) -> dict[int, Any]:
         return {}
 
     # Serving.
@@ -93,17 +93,17 @@ class Values:
     def answer(self, prediction: np.ndarray) -> dict[str, Any]:
         return {"predictions": prediction}
 
-    def answer_schema(self) -> dict[str, dict]:
+    def answer_schema(self) -> dict[str, dict[str, Any]]:
         return {"predictions": {"type": "array", "items": {"type": "number"}, "minItems": 1}}
 
-    def tally(self, prediction: np.ndarray) -> Counter:
+    def tally(self, prediction: np.ndarray) -> Counter[str]:
         """Rows predicted (the metrics count them under the target's name: a number has no class)."""
         return Counter({self.target: len(prediction)})
 
-    def v2_metadata(self) -> list[dict]:
+    def v2_metadata(self) -> list[dict[str, Any]]:
         return [{"name": "prediction", "datatype": "FP64", "shape": [-1]}]
 
-    def v2_outputs(self, prediction: np.ndarray) -> dict[str, dict]:
+    def v2_outputs(self, prediction: np.ndarray) -> dict[str, dict[str, Any]]:
         return {
             "prediction": {"name": "prediction", "shape": [len(prediction)], "datatype": "FP64", "data": prediction}
         }
@@ -111,7 +111,7 @@ class Values:
     def csv_header(self) -> list[str]:
         return ["prediction"]
 
-    def csv_cells(self, prediction: np.ndarray) -> list[list]:
+    def csv_cells(self, prediction: np.ndarray) -> list[list[Any]]:
         return [[round(value, 6)] for value in prediction.tolist()]
 
     def page_result(self, prediction: np.ndarray) -> dict[str, Any]:

@@ -44,7 +44,7 @@ class DataConfig:
     test_size: float
     random_state: int
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _require(self.csv_path is None or bool(self.csv_path), "data.csv_path", "must name a CSV file, or be null")
         _require(self.feature_columns != [], "data.feature_columns", "must list at least one column, or be null")
         _require(0 < self.test_size < 1, "data.test_size", "must be between 0 and 1")
@@ -59,7 +59,7 @@ class ModelConfig:
     trusted_types: list[str]
     hyperparameters: dict[str, Any]
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _require(self.artifact_path.endswith(".skops"), "model.artifact_path", "must end in .skops")
         _require(self.runtime in ("onnx", "sklearn"), "model.runtime", "must be 'onnx' or 'sklearn'")
 
@@ -96,7 +96,7 @@ class ServerConfig:
     cors_origins: list[str]
 {%- endif %}
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _require(0 < self.port < 65536, "server.port", "must be between 1 and 65535")
         _require(self.workers is None or self.workers > 0, "server.workers", "must be positive or null")
         _require(self.max_connections_per_worker > 0, "server.max_connections_per_worker", "must be positive")
@@ -123,7 +123,7 @@ class ServerConfig:
 class LoggingConfig:
     level: str
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _require(self.level in LOG_LEVELS, "logging.level", f"must be one of {', '.join(LOG_LEVELS)}")
 
 
@@ -137,7 +137,7 @@ class Config:
     # Settings of the task's input kind (schemas/), checked when the model loads; most kinds take none.
     inputs: dict[str, Any] = dataclasses.field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _require(
             self.environment in ("development", "production"),
             "environment",
@@ -174,15 +174,16 @@ def load_config(
         raise ConfigError(f"config file {path} must hold a mapping of settings")
     _apply_env(raw, os.environ if env is None else env)
     _merge(raw, overrides or {})
-    return _build(Config, raw, "")
+    config: Config = _build(Config, raw, "")
+    return config
 
 
-def _apply_env(raw: dict, env: Mapping[str, str]) -> None:
+def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
     for name, text in env.items():
         if not name.startswith(ENV_PREFIX):
             continue
         *parents, leaf = name[len(ENV_PREFIX) :].split("__")
-        section = raw
+        section: Any = raw
         for part in parents:
             section = section.get(_key_named(section, part)) if isinstance(section, dict) else None
         key = _key_named(section, leaf) if isinstance(section, dict) else None
@@ -194,12 +195,12 @@ def _apply_env(raw: dict, env: Mapping[str, str]) -> None:
             raise ConfigError(f"environment variable {name} is not a valid YAML value") from None
 
 
-def _key_named(section: dict, part: str) -> str | None:
+def _key_named(section: dict[str, Any], part: str) -> str | None:
     """The key of `section` that an upper-case environment variable part stands for."""
     return next((key for key in section if str(key).upper() == part.upper()), None)
 
 
-def _merge(target: dict, changes: Mapping[str, Any]) -> None:
+def _merge(target: dict[str, Any], changes: Mapping[str, Any]) -> None:
     for key, value in changes.items():
         if isinstance(value, Mapping) and isinstance(target.get(key), dict):
             _merge(target[key], value)
@@ -207,7 +208,7 @@ def _merge(target: dict, changes: Mapping[str, Any]) -> None:
             target[key] = value
 
 
-def _build(cls: type, raw: Any, prefix: str) -> Any:
+def _build(cls: Any, raw: Any, prefix: str) -> Any:
     """Make the dataclass `cls` from a mapping, naming the first key that does not fit."""
     section = prefix.rstrip(".") or "the top level"
     if not isinstance(raw, dict):
