@@ -287,8 +287,7 @@ def secret_key(config: Config, env: Mapping[str, str] | None = None) -> str:
         return key or os.urandom(32).hex()
     if not key:
         raise ConfigError("SECRET_KEY must be set in the environment when environment is 'production'")
-    short = len(key) < MIN_SECRET_KEY_CHARACTERS or len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS
-    if short or any(word in key.lower() for word in EXAMPLE_KEY_WORDS):
+    if _guessable(key) or any(word in key.lower() for word in EXAMPLE_KEY_WORDS):
         raise ConfigError(
             f"SECRET_KEY is too weak for production: use {MIN_SECRET_KEY_CHARACTERS} or more random characters, "
             """e.g. python -c 'import secrets; print(secrets.token_hex(32))'"""
@@ -296,7 +295,9 @@ def secret_key(config: Config, env: Mapping[str, str] | None = None) -> str:
     return key
 
 
-MIN_API_KEY_CHARACTERS = 32
+def _guessable(key: str) -> bool:
+    """Too short, or of too few distinct characters, to be a random key (SECRET_KEY's rule, and API keys')."""
+    return len(key) < MIN_SECRET_KEY_CHARACTERS or len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS
 
 
 def api_keys(config: Config, env: Mapping[str, str] | None = None) -> tuple[str, ...]:
@@ -314,9 +315,9 @@ def api_keys(config: Config, env: Mapping[str, str] | None = None) -> tuple[str,
             raise ConfigError(f"API_KEYS_FILE {path}: cannot be read ({error})") from None
     keys = tuple(key.strip() for key in text.replace("\n", ",").split(",") if key.strip())
     for number, key in enumerate(keys, 1):
-        if len(key) < MIN_API_KEY_CHARACTERS or len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS:
+        if _guessable(key):
             raise ConfigError(
-                f"API key {number} is too weak: use {MIN_API_KEY_CHARACTERS} or more random characters, "
+                f"API key {number} is too weak: use {MIN_SECRET_KEY_CHARACTERS} or more random characters, "
                 """e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"""
             )
     if not keys and config.environment == "production" and config.server.require_api_keys:
