@@ -2,6 +2,7 @@
 rendered service's real production server for the end-to-end tests."""
 
 import contextlib
+import hashlib
 import http.client
 import json
 import os
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -67,11 +69,13 @@ def run_in(tmp_path_factory):
     The tool is a console script installed beside this Python (pytest, ruff, hadolint, ...).
     """
     coverage_file = tmp_path_factory.mktemp("coverage") / ".coverage"
+    # One mypy cache per pytest-xdist worker, outside the renders: the libraries' types are read once (5 s a render).
+    mypy_cache = tmp_path_factory.mktemp("mypy-cache")
 
     def run(project, *command, timeout=600):
         env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "COV_"))}
         # Leave the render as it was made: no caches or coverage data written into it.
-        env.update(RUFF_NO_CACHE="true", MYPY_CACHE_DIR=os.devnull, PYTHONDONTWRITEBYTECODE="1")
+        env.update(RUFF_NO_CACHE="true", MYPY_CACHE_DIR=str(mypy_cache), PYTHONDONTWRITEBYTECODE="1")
         env["COVERAGE_FILE"] = str(coverage_file)
         env["PYTHONPATH"] = "src"  # the render's package, uninstalled, as its pytest config finds it
         return subprocess.run(
@@ -87,29 +91,54 @@ def run_in(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def assert_clean_and_green(run_in):
+def assert_clean_and_green(run_in, run_folder):
     """assert_clean_and_green(project): ruff-clean, mypy-clean (strict, its pyproject.toml), and its own suite
-    passes with its coverage gate."""
+    passes with its coverage gate. Renders whose suites read the same files share one run of it (suite_digest)."""
+
+    def run_suite(project, folder):
+        result = run_in(project, "pytest", "-q", "-p", "no:cacheprovider")
+        outcome = {"render": str(project), "returncode": result.returncode, "output": result.stdout[-5000:]}
+        written = folder.with_name(f"{folder.name}.partial")
+        written.mkdir()
+        (written / "outcome.json").write_text(json.dumps(outcome))
+        written.rename(folder)
 
     def check(project):
-        for command in (
-            ["ruff", "check", "."],
-            ["ruff", "format", "--check", "."],
-            ["mypy"],
-            ["pytest", "-q", "-p", "no:cacheprovider"],
-        ):
+        for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]):
             result = run_in(project, *command)
             assert result.returncode == 0, f"{command}: {result.stdout[-5000:]}{result.stderr[-2000:]}"
-        assert "Required test coverage of 90% reached" in result.stdout
+        folder = made_once(run_folder / f"suite-{suite_digest(project)}", lambda folder: run_suite(project, folder))
+        outcome = json.loads((folder / "outcome.json").read_text())
+        ran = "" if outcome["render"] == str(project) else f"(run on {outcome['render']}, alike) "
+        assert outcome["returncode"] == 0, f"{ran}{outcome['output']}"
+        assert "Required test coverage of 90% reached" in outcome["output"], ran + outcome["output"]
 
     return check
 
 
-def install(project):
-    """Install a render as its README says (`make install`), then train it with the Dockerfile's own step."""
+def suite_digest(project: Path) -> str:
+    """The sha256 of what a render's own suite reads: its package, tests, config and data, pyproject.toml's tool
+    settings, and the README's title (the page's). Renders that differ only elsewhere (license, Python version,
+    CI, deployment files) pass or fail alike, so their suite runs once for all of them."""
+    digest = hashlib.sha256()
+    for folder in ("src", "tests", "config", "data"):
+        for path in sorted((project / folder).rglob("*")):
+            if path.is_file():
+                digest.update(f"{path.relative_to(project)}\0".encode())
+                digest.update(path.read_bytes())
+    tools = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    digest.update(json.dumps(tools, sort_keys=True).encode())
+    digest.update((project / "README.md").read_text(encoding="utf-8").partition("\n")[0].encode())
+    return digest.hexdigest()
+
+
+def install(project, installer="pip"):
+    """Install a render as its README says (`make install`, with pip or uv), then train it with the Dockerfile's own
+    step."""
     (train_step,) = [line for line in (project / "Dockerfile").read_text().splitlines() if line.endswith(" train")]
     train = train_step.removeprefix("RUN ").split()
-    for command in (["make", "install"], [str(project / ".venv" / "bin" / train[0]), *train[1:]]):
+    make_install = ["make", "install", f"INSTALLER={installer}"]
+    for command in (make_install, [str(project / ".venv" / "bin" / train[0]), *train[1:]]):
         result = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=900)
         assert result.returncode == 0, f"{command}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
     return project
@@ -132,10 +161,14 @@ def made_once(folder: Path, make) -> Path:
 
 @pytest.fixture(scope="session")
 def shared_install(render, run_folder):
-    """shared_install(name, **answers) -> that render, installed and trained once for the whole run."""
+    """shared_install(name, **answers) -> that render, installed and trained once for the whole run: the default
+    render with pip, as the image and CI install; the others with uv, the same lock in seconds."""
 
     def installed(name, **answers):
-        folder = made_once(run_folder / f"installed-{name}", lambda folder: install(render(folder, **answers)))
+        installer = str(Path(sys.executable).parent / "uv") if answers else "pip"
+        folder = made_once(
+            run_folder / f"installed-{name}", lambda folder: install(render(folder, **answers), installer)
+        )
         (project,) = [path for path in folder.iterdir() if path.is_dir()]
         return project
 
