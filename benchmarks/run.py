@@ -780,9 +780,9 @@ def in_process_predict(project: Project, rows_file: Path, seconds: float) -> dic
     return figures
 
 
-def measure_in_app(project: Project, logs: Path, run: Run) -> None:
+def measure_in_app(project: Project, requests: int, logs: Path, run: Run) -> None:
     """Microseconds of each app's own work per single-row request: the WSGI call alone, no HTTP, no wrk."""
-    command = [project.python, HELPERS / "time_wsgi.py", project.package, IN_APP_REQUESTS]
+    command = [project.python, HELPERS / "time_wsgi.py", project.package, str(requests)]
     env = {**project.env(), "PYTHONPATH": str(BENCH), "BARE_ONNX_PATH": str(project.onnx_model)}
     try:
         output = run_logged(command, logs / "in-app.log", timeout=300, cwd=project.root, env=env)
@@ -1102,10 +1102,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--project", type=Path, help="a rendered, installed and trained project to use")
     parser.add_argument("--text-project", type=Path, help="the same, rendered with example_task=text")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON figures (%(default)s)")
-    parser.add_argument("--smoke", action="store_true", help="1 round of 1 s, no peers, 2 cold starts")
+    parser.add_argument(
+        "--smoke", action="store_true", help="1 round of 1 s, no peers, 1 cold start, no warm-up, few in-app calls"
+    )
     args = parser.parse_args(argv)
+    # Every phase runs, each as briefly as it can: the smoke run checks that every figure is measured, not its value.
+    args.warm_up, args.in_app_requests = not args.smoke, IN_APP_REQUESTS // 10 if args.smoke else IN_APP_REQUESTS
     if args.smoke:
-        args.rounds, args.duration, args.cold_starts, args.peers = 1, 1, 2, []
+        args.rounds, args.duration, args.cold_starts, args.peers = 1, 1, 1, []
     if min(args.rounds, args.duration, args.cold_starts) < 1:
         parser.error("--rounds, --duration and --cold-starts must be at least 1")
     return args
@@ -1198,10 +1202,11 @@ def load_tests(args, setup: Setup, text: tuple[Project, Path], run: Run, stack) 
         check_answers(started_singles, run)
     ours_batch = [batch] if "ours" in run.single_row else []
     loaded = [*started, *ours_batch]
-    say("warming up (1 s of load each)")
-    for target in loaded:
-        with contextlib.suppress(BenchmarkError):
-            run_wrk(target, 1)
+    if args.warm_up:
+        say("warming up (1 s of load each)")
+        for target in loaded:
+            with contextlib.suppress(BenchmarkError):
+                run_wrk(target, 1)
     jobs = round_jobs(started_singles, [target for target in started if target in texts], ours_batch, args, setup)
     measure_rounds(jobs, args.rounds, run)
     run.pss_after_load = {
@@ -1242,7 +1247,7 @@ def benchmark(args: argparse.Namespace, run: Run) -> None:
         setup = Setup(project, pickle_path, workdir, logs, versions, seed_gunicorn(logs))
         warm, singles = load_tests(args, setup, (text_project, text_pickle), run, stack)
         say("in-app time per request: hello, bare-onnx and ours called as WSGI apps")
-        measure_in_app(project, logs, run)
+        measure_in_app(project, args.in_app_requests, logs, run)
         say(f"cold starts: {args.cold_starts} of each")
         measure_cold_starts(project, singles, args.cold_starts, run)
         say("memory: ours' PSS with 1 and with 2 workers")
