@@ -2,13 +2,17 @@
 the linters their ecosystems use, run here from PyPI packages since no Docker engine or GitHub is at hand."""
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 import yaml
+from filelock import FileLock
 
 from .conftest import TEMPLATE
 
@@ -125,6 +129,69 @@ def test_the_pre_commit_hooks_pass_when_run_directly(rendered, request, run_in, 
             arguments = [name for name in files if name.endswith(ONLY_FILES_ENDING[hook_id])]
         result = run_in(copy, *command, *arguments)
         assert result.returncode == 0, f"{hook_id}: {result.stdout}{result.stderr}"
+
+
+# The PyPI package each GitHub hook repository of the config releases, at the version of its tag.
+HOOK_PACKAGES = {
+    "https://github.com/astral-sh/ruff-pre-commit": "ruff",
+    "https://github.com/pre-commit/pre-commit-hooks": "pre-commit-hooks",
+}
+
+
+def pre_commit_configs(project):
+    """(the config, the README's variant of it without GitHub), both parsed."""
+    readme = (project / "README.md").read_text(encoding="utf-8").partition("### pre-commit\n")[2]
+    variant = readme.partition("```yaml\n")[2].partition("```")[0]
+    return yaml.safe_load((project / ".pre-commit-config.yaml").read_text()), yaml.safe_load(variant)
+
+
+def test_the_pre_commit_variant_without_github_runs_the_same_hooks_at_the_same_versions(default_project):
+    config, variant = pre_commit_configs(default_project)
+    (local,) = variant["repos"]
+    assert local["repo"] == "local"
+    hooks = {hook["id"]: hook for hook in local["hooks"]}
+    assert [hook["id"] for repo in config["repos"] for hook in repo["hooks"]] == list(hooks)
+    locked = re.findall(r"^ruff==(\S+) ", (default_project / "requirements-dev.txt").read_text(), re.MULTILINE)
+    for repo in config["repos"]:
+        for hook in repo["hooks"]:
+            if repo["repo"] == "local":
+                assert hooks[hook["id"]] == hook
+                continue
+            pin = f"{HOOK_PACKAGES[repo['repo']]}=={repo['rev'].removeprefix('v')}"
+            assert hooks[hook["id"]]["additional_dependencies"] == [pin], hook["id"]
+            assert hooks[hook["id"]].get("args") == hook.get("args"), hook["id"]
+    ruff_rev = next(repo["rev"] for repo in config["repos"] if HOOK_PACKAGES.get(repo["repo"]) == "ruff")
+    assert locked == [ruff_rev.removeprefix("v")]
+
+
+@pytest.mark.slow
+def test_pre_commit_runs_the_variant_without_github_and_it_catches_a_stray_space(default_project, run_folder, tmp_path):
+    """pre-commit itself, as the README says, installing the hooks from PyPI (its cache shared by this run)."""
+    copy = shutil.copytree(default_project, tmp_path / "project")
+    (copy / ".pre-commit-config.local.yaml").write_text(yaml.safe_dump(pre_commit_configs(copy)[1]))
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",  # this Python's mypy, as .venv's would be
+        "PRE_COMMIT_HOME": str(run_folder / "pre-commit-cache"),
+        "MYPY_CACHE_DIR": str(tmp_path / "mypy-cache"),
+        "PYTHONPATH": "src",
+    }
+
+    def pre_commit_run():
+        for command in (["git", "init", "-q"], ["git", "add", "-A"]):
+            subprocess.run(command, cwd=copy, check=True)
+        command = [sys.executable, "-m", "pre_commit", "run", "--all-files", "-c", ".pre-commit-config.local.yaml"]
+        return subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=600)
+
+    with FileLock(run_folder / "pre-commit-cache.lock"):  # pre-commit's first install into its cache
+        clean = pre_commit_run()
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    outcomes = re.findall(r"^(.+?)\.{3,}(Passed|Failed|Skipped)", clean.stdout, re.MULTILINE)
+    assert [outcome for _, outcome in outcomes] == ["Passed"] * 8, clean.stdout
+    (copy / "notes.txt").write_text("a stray space  \n")
+    stray = pre_commit_run()
+    assert stray.returncode == 1
+    assert re.search(r"^trim trailing whitespace\.+Failed", stray.stdout, re.MULTILINE), stray.stdout
 
 
 @pytest.mark.slow
