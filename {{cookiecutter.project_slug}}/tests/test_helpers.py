@@ -71,6 +71,8 @@ def test_a_null_csv_path_means_the_tasks_own_data(make_config):
         ({}, {"server": {"port": True}}, "'server.port' must be of type int"),
         ({}, {"server": {"port": 70000}}, "'server.port' must be between"),
         ({}, {"server": {"colour": "red"}}, "unknown config key 'server.colour'"),
+        ({}, {"server": {"trusted_hosts": ["api.example.com", "10.0.0.0/33"]}}, "'server.trusted_hosts[1]' must be"),
+        ({}, {"server": {"trusted_hosts": ["fd00::/8"]}}, "'server.trusted_hosts[0]' must be a host name, or an IPv4"),
         ({}, {"server": "everywhere"}, "'server' must be a mapping"),
         ({}, {"data": {"source": "csv"}}, "unknown config key 'data.source'"),
         ({}, {"data": {"csv_path": ""}}, "'data.csv_path' must name a CSV file, or be null"),

@@ -7,6 +7,7 @@ instead of surfacing later as a wrong behaviour.
 
 import contextlib
 import dataclasses
+import ipaddress
 import logging
 import os
 {%- if cookiecutter.enable_cors %}
@@ -109,6 +110,9 @@ class ServerConfig:
         _require(self.max_request_bytes > 0, "server.max_request_bytes", "must be positive")
         _require(self.max_batch_rows > 0, "server.max_batch_rows", "must be positive")
         _require(0 <= self.trusted_proxies <= 10, "server.trusted_proxies", "must be 0 to 10")
+        for index, host in enumerate(self.trusted_hosts):
+            rule = "must be a host name, or an IPv4 network such as 10.0.0.0/8"
+            _require("/" not in host or _is_ipv4_network(host), f"server.trusted_hosts[{index}]", rule)
 {%- if cookiecutter.include_web_ui %}
         _require(self.session_lifetime_hours > 0, "server.session_lifetime_hours", "must be positive")
 {%- endif %}
@@ -150,6 +154,14 @@ class Config:
             "must list the allowed origins in production, not '*'",
         )
 {%- endif %}
+
+
+def _is_ipv4_network(text: str) -> bool:
+    try:
+        ipaddress.IPv4Network(text, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _require(condition: bool, key: str, rule: str) -> None:
