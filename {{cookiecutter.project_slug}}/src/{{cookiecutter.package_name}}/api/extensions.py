@@ -12,6 +12,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import ApiError
+from ..utils.helpers import ipv4_network
 
 
 class OrjsonProvider(DefaultJSONProvider):
@@ -86,13 +87,7 @@ def _in_a_listed_network(host: str, listed: tuple[str, ...]) -> bool:
 
 @lru_cache(maxsize=4)  # one list per app
 def _networks(listed: tuple[str, ...]) -> list[ipaddress.IPv4Network]:
-    networks = []
-    for entry in listed:
-        try:
-            networks.append(ipaddress.IPv4Network(entry, strict=False))
-        except ValueError:
-            continue
-    return networks
+    return [network for entry in listed if (network := ipv4_network(entry)) is not None]
 
 
 # Browsers keep at most 4096 bytes of a cookie; Flask warns when it writes a larger one.

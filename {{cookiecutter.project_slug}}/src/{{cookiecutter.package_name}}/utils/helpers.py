@@ -112,7 +112,7 @@ class ServerConfig:
         _require(0 <= self.trusted_proxies <= 10, "server.trusted_proxies", "must be 0 to 10")
         for index, host in enumerate(self.trusted_hosts):
             rule = "must be a host name, or an IPv4 network such as 10.0.0.0/8"
-            _require("/" not in host or _is_ipv4_network(host), f"server.trusted_hosts[{index}]", rule)
+            _require("/" not in host or ipv4_network(host) is not None, f"server.trusted_hosts[{index}]", rule)
 {%- if cookiecutter.include_web_ui %}
         _require(self.session_lifetime_hours > 0, "server.session_lifetime_hours", "must be positive")
 {%- endif %}
@@ -156,12 +156,12 @@ class Config:
 {%- endif %}
 
 
-def _is_ipv4_network(text: str) -> bool:
+def ipv4_network(entry: str) -> ipaddress.IPv4Network | None:
+    """The IPv4 network (or address) a server.trusted_hosts entry names; None for a host name."""
     try:
-        ipaddress.IPv4Network(text, strict=False)
+        return ipaddress.IPv4Network(entry, strict=False)
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def _require(condition: bool, key: str, rule: str) -> None:
