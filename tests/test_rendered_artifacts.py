@@ -177,9 +177,10 @@ def test_pre_commit_runs_the_variant_without_github_and_it_catches_a_stray_space
         "PYTHONPATH": "src",
     }
 
+    subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
+
     def pre_commit_run():
-        for command in (["git", "init", "-q"], ["git", "add", "-A"]):
-            subprocess.run(command, cwd=copy, check=True)
+        subprocess.run(["git", "add", "-A"], cwd=copy, check=True)  # what --all-files sees
         command = [sys.executable, "-m", "pre_commit", "run", "--all-files", "-c", ".pre-commit-config.local.yaml"]
         return subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=600)
 
